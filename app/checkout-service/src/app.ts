@@ -1,0 +1,321 @@
+/**
+ * The checkout-service HTTP app. `createApp(config)` builds it without touching the process
+ * (no signals, no env, no exit), so tests can run several at once and call `shutdown()` directly;
+ * src/main.ts wires it to the process.
+ */
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Registry } from "prom-client";
+
+import { validateCheckout, type CheckoutRequest } from "./checkout";
+import { loadConfig, type Config } from "./config";
+import { acceptableRequestId, parseContentType, readBody, sendJson } from "./http";
+import { createLogger, type LogSink, type Logger } from "./logger";
+import { createMetrics } from "./metrics";
+
+/** POST bodies above this are refused with 413 without being read to the end. */
+export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
+
+/**
+ * starting: listening, start-up work not done (readiness 503)
+ * ready:    serving (readiness 200)
+ * draining: shutdown began; in-flight requests finish, no new connections (readiness 503)
+ * stopped:  every connection closed
+ */
+export type AppState = "starting" | "ready" | "draining" | "stopped";
+
+export interface PlacedOrder {
+    readonly orderId: string;
+}
+
+/** Persists an accepted order. The default only allocates an id; a real store plugs in here. */
+export type PlaceOrder = (order: CheckoutRequest, context: { readonly requestId: string }) => Promise<PlacedOrder>;
+
+export interface AppOptions {
+    /** Receives each log line. @default process.stdout */
+    readonly logSink?: LogSink;
+    /** @default allocates a random UUID and keeps nothing */
+    readonly placeOrder?: PlaceOrder;
+    /**
+     * Start-up work run after the port is bound and before readiness turns 200 (warming a pool,
+     * loading reference data). @default nothing to do
+     */
+    readonly startup?: () => Promise<void>;
+    /** Register process metrics (CPU, memory, event loop, GC) on the app's registry. @default true */
+    readonly defaultMetrics?: boolean;
+    /** @default DEFAULT_BODY_LIMIT_BYTES */
+    readonly bodyLimitBytes?: number;
+}
+
+export interface ShutdownResult {
+    /** True when the drain outlived SHUTDOWN_TIMEOUT_SECONDS and open connections were cut. */
+    readonly forced: boolean;
+}
+
+export interface App {
+    readonly config: Config;
+    readonly server: Server;
+    readonly registry: Registry;
+    readonly logger: Logger;
+    state(): AppState;
+    /** Requests received and not yet answered. */
+    inFlight(): number;
+    /** Binds the port (defaults to config.port), runs start-up, then turns ready. */
+    listen(port?: number, host?: string): Promise<AddressInfo>;
+    /**
+     * Readiness 503 at once, stop accepting connections, close idle keep-alive connections, let
+     * in-flight requests finish, and resolve when the last connection is gone, or cut them all
+     * after `config.shutdownTimeoutSeconds`. Idempotent: later calls return the same promise.
+     */
+    shutdown(reason?: string): Promise<ShutdownResult>;
+}
+
+interface RequestContext {
+    readonly requestId: string;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext) => Promise<void> | void;
+
+interface Route {
+    /** GET routes also answer HEAD (node:http drops the body). */
+    readonly method: "GET" | "POST";
+    readonly handle: Handler;
+}
+
+/** Metrics label for requests outside the route table: raw paths would explode cardinality. */
+const UNMATCHED_ROUTE = "unmatched";
+
+export function createApp(config: Config, options: AppOptions = {}): App {
+    const logger = createLogger({ level: config.logLevel, service: config.serviceName, sink: options.logSink });
+    const metrics = createMetrics({ serviceName: config.serviceName, defaultMetrics: options.defaultMetrics });
+    const placeOrder: PlaceOrder = options.placeOrder ?? (async () => ({ orderId: randomUUID() }));
+    const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+
+    let state: AppState = "starting";
+    let inFlight = 0;
+    let shutdownPromise: Promise<ShutdownResult> | undefined;
+
+    const routes = new Map<string, Route>([
+        ["/health/live", { method: "GET", handle: (_req, res) => sendJson(res, 200, { status: "alive" }) }],
+        [
+            "/health/ready",
+            {
+                method: "GET",
+                handle: (_req, res) => sendJson(res, state === "ready" ? 200 : 503, { status: state }),
+            },
+        ],
+        [
+            "/metrics",
+            {
+                method: "GET",
+                handle: async (_req, res) => {
+                    const text = await metrics.registry.metrics();
+                    res.statusCode = 200;
+                    res.setHeader("content-type", metrics.registry.contentType);
+                    res.setHeader("content-length", Buffer.byteLength(text));
+                    res.end(text);
+                },
+            },
+        ],
+        ["/checkout", { method: "POST", handle: (req, res, ctx) => checkout(req, res, ctx) }],
+    ]);
+
+    async function checkout(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+        const contentType = parseContentType(req.headers["content-type"]);
+        if (contentType?.type !== "application/json" || (contentType.charset !== undefined && contentType.charset !== "utf-8")) {
+            return sendJson(res, 415, {
+                error: "unsupported_media_type",
+                message: `Content-Type must be application/json (charset utf-8 if given); got ${JSON.stringify(req.headers["content-type"] ?? null)}`,
+            });
+        }
+
+        const tooLarge = (): void => {
+            // The rest of the body stays unread: close instead of draining it for keep-alive.
+            res.setHeader("connection", "close");
+            sendJson(res, 413, { error: "payload_too_large", message: `request body must be at most ${bodyLimit} bytes` });
+        };
+        const declared = Number(req.headers["content-length"] ?? 0);
+        if (declared > bodyLimit) {
+            return tooLarge();
+        }
+        const body = await readBody(req, bodyLimit);
+        if (body.kind === "aborted") {
+            return;
+        }
+        if (body.kind === "too_large") {
+            return tooLarge();
+        }
+
+        let parsed: unknown;
+        try {
+            parsed = JSON.parse(body.body.toString("utf8"));
+        } catch (err) {
+            return sendJson(res, 400, {
+                error: "invalid_json",
+                field: "body",
+                message: `body is not valid JSON: ${(err as Error).message}`,
+            });
+        }
+
+        const result = validateCheckout(parsed);
+        if (!result.ok) {
+            const [first] = result.errors;
+            return sendJson(res, 400, {
+                error: "invalid_request",
+                field: first?.field,
+                message: first?.message,
+                errors: result.errors,
+            });
+        }
+
+        const order = await placeOrder(result.value, { requestId: ctx.requestId });
+        sendJson(res, 201, {
+            orderId: order.orderId,
+            status: "accepted",
+            cartId: result.value.cartId,
+            currency: result.value.currency,
+            itemCount: result.value.items.length,
+        });
+    }
+
+    async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+        const started = process.hrtime.bigint();
+        inFlight += 1;
+        const requestId = acceptableRequestId(req.headers["x-request-id"]) ?? randomUUID();
+        const method = req.method ?? "UNKNOWN";
+        const path = pathOf(req.url);
+        const route = routes.get(path);
+        // Unknown paths are client-controlled: bound what reaches logs and error bodies.
+        const shownPath = path.length > 200 ? `${path.slice(0, 200)}...` : path;
+        const routeLabel = route === undefined ? UNMATCHED_ROUTE : path;
+
+        res.setHeader("x-request-id", requestId);
+        if (state === "draining") {
+            res.setHeader("connection", "close");
+        }
+        res.once("close", () => {
+            inFlight -= 1;
+            const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+            const status = res.statusCode;
+            metrics.observe({ route: routeLabel, method, status }, seconds);
+            const fields = {
+                requestId,
+                method,
+                path: shownPath,
+                route: routeLabel,
+                status,
+                durationMs: Math.round(seconds * 1e6) / 1e3,
+                // Client went away before the whole response was written.
+                aborted: !res.writableFinished,
+                userAgent: req.headers["user-agent"],
+            };
+            if (status >= 500) {
+                logger.error("request", fields);
+            } else {
+                logger.info("request", fields);
+            }
+            if (state === "draining") {
+                // A keep-alive connection that just went idle would hold server.close() open until its timeout.
+                setImmediate(() => server.closeIdleConnections());
+            }
+        });
+
+        try {
+            if (route === undefined) {
+                return sendJson(res, 404, { error: "not_found", message: `no route for ${shownPath}` });
+            }
+            const allowed = route.method === "GET" ? ["GET", "HEAD"] : [route.method];
+            if (!allowed.includes(method)) {
+                res.setHeader("allow", allowed.join(", "));
+                return sendJson(res, 405, { error: "method_not_allowed", message: `${shownPath} accepts ${allowed.join(", ")}; got ${method}` });
+            }
+            await route.handle(req, res, { requestId });
+        } catch (err) {
+            logger.error("unhandled error", { requestId, route: routeLabel, err });
+            if (!res.headersSent) {
+                res.setHeader("connection", "close");
+                sendJson(res, 500, { error: "internal_error", message: "internal error", requestId });
+            } else {
+                res.destroy();
+            }
+        }
+    }
+
+    const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => void handle(req, res));
+
+    async function listen(port: number = config.port, host?: string): Promise<AddressInfo> {
+        await new Promise<void>((resolve, reject) => {
+            server.once("error", reject);
+            server.listen(port, host, () => {
+                server.off("error", reject);
+                resolve();
+            });
+        });
+        const address = server.address() as AddressInfo;
+        logger.info("listening", { address: address.address, port: address.port, dbPoolMax: config.dbPoolMax });
+        await (options.startup ?? (async () => undefined))();
+        // A SIGTERM during start-up wins: never turn ready once draining.
+        if (state === "starting") {
+            state = "ready";
+            logger.info("ready", { port: address.port });
+        }
+        return address;
+    }
+
+    function shutdown(reason = "shutdown requested"): Promise<ShutdownResult> {
+        if (shutdownPromise !== undefined) {
+            return shutdownPromise;
+        }
+        state = "draining";
+        logger.info("shutdown started", { reason, inFlight, timeoutSeconds: config.shutdownTimeoutSeconds });
+        shutdownPromise = new Promise<ShutdownResult>((resolve) => {
+            let forced = false;
+            const done = (): void => {
+                clearTimeout(deadline);
+                state = "stopped";
+                logger.info("shutdown complete", { forced });
+                resolve({ forced });
+            };
+            const deadline = setTimeout(() => {
+                forced = true;
+                logger.warn("shutdown timeout reached; closing open connections", { inFlight });
+                server.closeAllConnections();
+            }, config.shutdownTimeoutSeconds * 1000);
+            if (!server.listening) {
+                return done();
+            }
+            // close() stops accepting at once; its callback runs when the last connection is gone.
+            server.close(() => done());
+            server.closeIdleConnections();
+        });
+        return shutdownPromise;
+    }
+
+    return {
+        config,
+        server,
+        registry: metrics.registry,
+        logger,
+        state: () => state,
+        inFlight: () => inFlight,
+        listen,
+        shutdown,
+    };
+}
+
+/**
+ * Loads the configuration from `env` (throws ConfigError naming every bad variable), builds the
+ * app and listens on PORT. Resolves once ready.
+ */
+export async function start(env: Readonly<Record<string, string | undefined>> = process.env, options: AppOptions = {}): Promise<App> {
+    const app = createApp(loadConfig(env), options);
+    await app.listen();
+    return app;
+}
+
+function pathOf(url: string | undefined): string {
+    const raw = url ?? "/";
+    const q = raw.indexOf("?");
+    return q === -1 ? raw : raw.slice(0, q);
+}
