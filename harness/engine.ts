@@ -1,0 +1,199 @@
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import * as settingsModule from "@pulumi/pulumi/runtime/settings";
+import * as stateModule from "@pulumi/pulumi/runtime/state";
+import { REPO_ROOT, readProject, stackConfig } from "./stack-config";
+import { mocksFor } from "./mocks";
+
+/**
+ * One resource as the program registered it with the engine. `inputs` are the values the engine
+ * would send to the provider; `wire` is the same in the engine's wire form, where secrets, unknowns
+ * and resource references are still marked (the synth renders those).
+ */
+export interface RecordedResource {
+    type: string;
+    name: string;
+    urn: string;
+    custom: boolean;
+    props: Record<string, unknown>;
+    parent?: string;
+    provider?: string;
+    dependencies: string[];
+    dependsOn?: string[];
+    protect?: boolean;
+    ignoreChanges?: string[];
+    deleteBeforeReplace?: boolean;
+    remote?: boolean;
+    wire: Record<string, unknown>;
+}
+
+/**
+ * `test`: deployed-like runs; every computed output (ARNs, ids, URLs) gets a fake but well-formed
+ * value, so assertions can follow references. `preview`: dry-run like `pulumi preview` before the
+ * first `up`; computed outputs stay unknown, which is what the synth shows.
+ */
+export type EngineMode = "test" | "preview";
+
+export interface ProgramRun {
+    readonly project: string;
+    readonly stack: string;
+    readonly resources: RecordedResource[];
+    readonly outputs: Record<string, unknown>;
+}
+
+/** The wire signatures Pulumi uses in serialized properties. */
+export const SIG = {
+    key: "4dabf18193072939515e22adb298388d",
+    secret: "1b47061264138c4ac30d75fd1eb44270",
+    resource: "5cf8f73096256a8f31e491e813e4eb8e",
+    asset: "c44067f5952c0a294b673a41bacd8c17",
+    archive: "0def7320c3a5731c473e5ecbe6d01bc7",
+    output: "d0e6a833031e9bbcd3f4e8bde6ca49a4",
+} as const;
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+// Internal runtime functions (marked @internal, so absent from the .d.ts files) that the SDK's own
+// setMocks uses; this harness needs them to install its recording monitor and to wait for the
+// program's last registrations. The SDK version is pinned in package.json for this reason.
+const settings = settingsModule as typeof settingsModule & { waitForRPCs(): Promise<void> };
+const state = stateModule as unknown as {
+    getStore(): {
+        supportsSecrets: boolean;
+        supportsResourceReferences: boolean;
+        supportsOutputValues: boolean;
+        supportsDeletedWith: boolean;
+        supportsAliasSpecs: boolean;
+    };
+};
+
+type Callback = (err: unknown, resp?: unknown) => void;
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getCustom(): boolean;
+    getParent(): string;
+    getProvider(): string;
+    getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+    getDependenciesList(): string[];
+    getProtect?(): boolean;
+    getIgnorechangesList(): string[];
+    getDeletebeforereplace(): boolean;
+    getRemote(): boolean;
+    getProvidersMap(): { toObject(): [string, string][] };
+}
+
+/** Strips the wire markers: secrets to their values, unknowns to undefined, references to URNs. */
+export function plain(value: unknown): unknown {
+    if (value === UNKNOWN) return undefined;
+    if (Array.isArray(value)) return value.map(plain);
+    if (value !== null && typeof value === "object") {
+        const obj = value as Record<string, unknown>;
+        if (obj[SIG.key] === SIG.secret) return plain(obj.value);
+        if (obj[SIG.key] === SIG.resource) return obj.urn;
+        if (obj[SIG.key] === SIG.output) return obj.secret ? plain(obj.value) : plain(obj.value);
+        const out: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(obj)) {
+            const p = plain(v);
+            if (p !== undefined) out[k] = p;
+        }
+        return out;
+    }
+    return value;
+}
+
+class RecordingMonitor extends MockMonitor {
+    readonly recorded: RecordedResource[] = [];
+
+    override async registerResource(req: RegisterRequest, callback: Callback): Promise<void> {
+        const wire = req.getObject()?.toJavaScript() ?? {};
+        const entry: RecordedResource = {
+            type: req.getType(),
+            name: req.getName(),
+            urn: "",
+            custom: req.getCustom(),
+            props: plain(wire) as Record<string, unknown>,
+            parent: req.getParent() || undefined,
+            provider: req.getProvider() || undefined,
+            dependencies: [...req.getDependenciesList()].sort(),
+            protect: req.getProtect?.() || undefined,
+            ignoreChanges: req.getIgnorechangesList().length ? [...req.getIgnorechangesList()] : undefined,
+            deleteBeforeReplace: req.getDeletebeforereplace() || undefined,
+            remote: req.getRemote() || undefined,
+            wire,
+        };
+        const providers = req.getProvidersMap().toObject();
+        if (!entry.provider && providers.length) entry.provider = providers.map(([, ref]) => ref).join(",");
+        this.recorded.push(entry);
+        return super.registerResource(req, (err: unknown, resp?: unknown) => {
+            if (!err && resp) entry.urn = (resp as { getUrn(): string }).getUrn();
+            callback(err, resp);
+        });
+    }
+}
+
+let running = false;
+
+/**
+ * Runs `init` (the program, or components a test builds) against a recording mock monitor and
+ * returns every registered resource once all of them have been registered. One run at a time:
+ * the Pulumi runtime is process-global.
+ */
+export async function runWithMocks(
+    init: () => Record<string, unknown> | void | Promise<Record<string, unknown> | void>,
+    opts: { project: string; stack: string; mode: EngineMode; config?: Record<string, string>; secretKeys?: string[] },
+): Promise<ProgramRun> {
+    if (running) throw new Error("runWithMocks: another run is in progress");
+    running = true;
+    try {
+        const monitor = new RecordingMonitor(mocksFor(opts.mode));
+        settings.setMockOptions(monitor, opts.project, opts.stack, opts.mode === "preview");
+        const store = state.getStore();
+        store.supportsSecrets = true;
+        store.supportsResourceReferences = true;
+        store.supportsOutputValues = false;
+        store.supportsDeletedWith = true;
+        store.supportsAliasSpecs = true;
+        pulumi.runtime.setAllConfig(opts.config ?? {}, opts.secretKeys ?? []);
+
+        const outputs = (await pulumi.runtime.runInPulumiStack(async () => (await init()) ?? {})) ?? {};
+        await settings.waitForRPCs();
+        return { project: opts.project, stack: opts.stack, resources: monitor.recorded, outputs: outputs as Record<string, unknown> };
+    } finally {
+        running = false;
+    }
+}
+
+/** Drops the program's own modules from the require cache so the next require runs it afresh. */
+function forgetProgramModules(): void {
+    for (const id of Object.keys(require.cache)) {
+        if (id.startsWith(REPO_ROOT + path.sep) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.includes(`${path.sep}harness${path.sep}`)) {
+            delete require.cache[id];
+        }
+    }
+}
+
+/**
+ * Runs the real program (index.ts) for `stack` with the config the CLI would give it: Pulumi.yaml
+ * defaults overlaid with Pulumi.<stack>.yaml, then `overrides` (a value of undefined removes a key).
+ */
+export async function runProgram(
+    stack: string,
+    opts: { mode?: EngineMode; overrides?: Record<string, string | undefined> } = {},
+): Promise<ProgramRun> {
+    const project = readProject().name;
+    const { config, secretKeys } = stackConfig(stack);
+    for (const [key, value] of Object.entries(opts.overrides ?? {})) {
+        const full = key.includes(":") ? key : `${project}:${key}`;
+        if (value === undefined) delete config[full];
+        else config[full] = value;
+    }
+    forgetProgramModules();
+    return runWithMocks(() => require(path.join(REPO_ROOT, "index.ts")) as Record<string, unknown>, {
+        project,
+        stack,
+        mode: opts.mode ?? "test",
+        config,
+        secretKeys,
+    });
+}

@@ -1,0 +1,102 @@
+// Composition root: read the stack's config once, build the components, export the outputs.
+// No logic lives here; per-stack differences come from config (stacks/), never from the stack name.
+import * as aws from "@pulumi/aws";
+import { CertManager } from "./components/cert-manager";
+import { CheckoutService } from "./components/checkout";
+import { Cluster } from "./components/cluster";
+import { ClusterLogGroups, ContainerInsightsAgent } from "./components/logging";
+import { Network } from "./components/network";
+import { Registry } from "./components/registry";
+import { loadStackConfig } from "./stacks/config";
+
+const config = loadStackConfig();
+const tags = { ...config.tags, project: config.project, stack: config.stack, "managed-by": "pulumi" };
+const caller = aws.getCallerIdentityOutput();
+const partition = aws.getPartitionOutput();
+
+const network = new Network("network", { vpc: config.network, clusterName: config.cluster.name, tags });
+
+const logGroups = new ClusterLogGroups("logs", {
+    clusterName: config.cluster.name,
+    retentionInDays: config.logs.retentionInDays,
+    kmsEncryption: config.logs.kmsEncryption,
+    region: config.region,
+    accountId: caller.accountId,
+    partition: partition.partition,
+    tags,
+});
+
+const cluster = new Cluster("cluster", {
+    clusterName: config.cluster.name,
+    version: config.cluster.version,
+    upgradePolicy: config.cluster.upgradePolicy,
+    vpcId: network.vpcId,
+    privateSubnetIds: network.privateSubnetIds,
+    publicSubnetIds: network.publicSubnetIds,
+    endpointPublicAccess: config.cluster.endpointPublicAccess,
+    publicAccessCidrs: config.cluster.publicAccessCidrs,
+    logTypes: config.cluster.logTypes,
+    controlPlaneLogGroup: logGroups.controlPlane,
+    deletionProtection: config.cluster.deletionProtection,
+    adminRoleArn: config.cluster.adminRoleArn,
+    nodes: config.nodes,
+    tags,
+});
+
+new ContainerInsightsAgent(
+    "container-insights",
+    { clusterName: cluster.name, oidc: cluster.oidc, logGroups, tags },
+    { dependsOn: [cluster.nodeGroup] },
+);
+
+const registry = new Registry("registry", {
+    repositoryName: "checkout-service",
+    forceDelete: config.registry.forceDelete,
+    kmsEncryption: config.registry.kmsEncryption,
+    keepTaggedImages: config.registry.keepTaggedImages,
+    untaggedExpiryDays: config.registry.untaggedExpiryDays,
+    tags,
+});
+
+const k8sOpts = { providers: { kubernetes: cluster.provider } };
+
+const certManager = new CertManager(
+    "cert-manager",
+    {
+        replicas: config.certManager.replicas,
+        acmeEmail: config.certManager.acmeEmail,
+        solver:
+            config.certManager.solver.type === "dns01"
+                ? { ...config.certManager.solver, region: config.region }
+                : config.certManager.solver,
+        oidc: cluster.oidc,
+        tags,
+    },
+    k8sOpts,
+);
+
+const checkout = new CheckoutService(
+    "checkout",
+    {
+        namespace: config.checkout.namespace,
+        repositoryUrl: registry.repositoryUrl,
+        imageTag: config.checkout.imageTag,
+        autoscaling: { minReplicas: config.checkout.minReplicas, maxReplicas: config.checkout.maxReplicas },
+        resources: config.checkout.resources,
+        dbPoolMax: config.checkout.dbPoolMax,
+        logLevel: config.checkout.logLevel,
+        egress: config.checkout.egress,
+        extraEnv: config.checkout.extraEnv,
+    },
+    k8sOpts,
+);
+
+export const clusterName = cluster.name;
+export const kubeconfig = cluster.kubeconfig;
+export const oidcProviderArn = cluster.oidc.arn;
+export const vpcId = network.vpcId;
+export const ecrRepositoryUrl = registry.repositoryUrl;
+export const checkoutNamespace = checkout.namespaceName;
+export const checkoutServiceName = checkout.serviceName;
+export const clusterIssuers = certManager.issuerNames;
+export const logGroupNames = logGroups.names;
