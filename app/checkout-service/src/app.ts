@@ -97,12 +97,12 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     let shutdownPromise: Promise<ShutdownResult> | undefined;
 
     const routes = new Map<string, Route>([
-        ["/health/live", { method: "GET", handle: (_req, res) => sendJson(res, 200, { status: "alive" }) }],
+        ["/health/live", { method: "GET", handle: (_req, res) => reply(res, 200, { status: "alive" }) }],
         [
             "/health/ready",
             {
                 method: "GET",
-                handle: (_req, res) => sendJson(res, state === "ready" ? 200 : 503, { status: state }),
+                handle: (_req, res) => reply(res, state === "ready" ? 200 : 503, { status: state }),
             },
         ],
         [
@@ -111,6 +111,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
                 method: "GET",
                 handle: async (_req, res) => {
                     const text = await metrics.registry.metrics();
+                    closeIfDraining(res);
                     res.statusCode = 200;
                     res.setHeader("content-type", metrics.registry.contentType);
                     res.setHeader("content-length", Buffer.byteLength(text));
@@ -121,10 +122,29 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         ["/checkout", { method: "POST", handle: (req, res, ctx) => checkout(req, res, ctx) }],
     ]);
 
+    /**
+     * Once draining, every response says `Connection: close`, including those of requests that
+     * arrived before: a client must not reuse a connection the server is about to close (a POST
+     * sent on it would fail with ECONNRESET, and POST is not safe to retry blindly).
+     */
+    function closeIfDraining(res: ServerResponse): void {
+        if (state === "draining" || state === "stopped") {
+            res.setHeader("connection", "close");
+        }
+    }
+
+    function reply(res: ServerResponse, status: number, body: unknown): void {
+        closeIfDraining(res);
+        sendJson(res, status, body);
+    }
+
     async function checkout(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
         const contentType = parseContentType(req.headers["content-type"]);
-        if (contentType?.type !== "application/json" || (contentType.charset !== undefined && contentType.charset !== "utf-8")) {
-            return sendJson(res, 415, {
+        if (
+            contentType?.type !== "application/json" ||
+            (contentType.charset !== undefined && contentType.charset !== "utf-8")
+        ) {
+            return reply(res, 415, {
                 error: "unsupported_media_type",
                 message: `Content-Type must be application/json (charset utf-8 if given); got ${JSON.stringify(req.headers["content-type"] ?? null)}`,
             });
@@ -133,7 +153,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         const tooLarge = (): void => {
             // The rest of the body stays unread: close instead of draining it for keep-alive.
             res.setHeader("connection", "close");
-            sendJson(res, 413, { error: "payload_too_large", message: `request body must be at most ${bodyLimit} bytes` });
+            reply(res, 413, { error: "payload_too_large", message: `request body must be at most ${bodyLimit} bytes` });
         };
         const declared = Number(req.headers["content-length"] ?? 0);
         if (declared > bodyLimit) {
@@ -151,7 +171,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         try {
             parsed = JSON.parse(body.body.toString("utf8"));
         } catch (err) {
-            return sendJson(res, 400, {
+            return reply(res, 400, {
                 error: "invalid_json",
                 field: "body",
                 message: `body is not valid JSON: ${(err as Error).message}`,
@@ -161,7 +181,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         const result = validateCheckout(parsed);
         if (!result.ok) {
             const [first] = result.errors;
-            return sendJson(res, 400, {
+            return reply(res, 400, {
                 error: "invalid_request",
                 field: first?.field,
                 message: first?.message,
@@ -170,7 +190,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         }
 
         const order = await placeOrder(result.value, { requestId: ctx.requestId });
-        sendJson(res, 201, {
+        reply(res, 201, {
             orderId: order.orderId,
             status: "accepted",
             cartId: result.value.cartId,
@@ -191,9 +211,6 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         const routeLabel = route === undefined ? UNMATCHED_ROUTE : path;
 
         res.setHeader("x-request-id", requestId);
-        if (state === "draining") {
-            res.setHeader("connection", "close");
-        }
         res.once("close", () => {
             inFlight -= 1;
             const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -210,7 +227,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
                 aborted: !res.writableFinished,
                 userAgent: req.headers["user-agent"],
             };
-            if (status >= 500) {
+            // A 503 from a probe is the state machine working (starting, draining), not an error.
+            if (status >= 500 && !routeLabel.startsWith("/health/")) {
                 logger.error("request", fields);
             } else {
                 logger.info("request", fields);
@@ -223,26 +241,32 @@ export function createApp(config: Config, options: AppOptions = {}): App {
 
         try {
             if (route === undefined) {
-                return sendJson(res, 404, { error: "not_found", message: `no route for ${shownPath}` });
+                return reply(res, 404, { error: "not_found", message: `no route for ${shownPath}` });
             }
             const allowed = route.method === "GET" ? ["GET", "HEAD"] : [route.method];
             if (!allowed.includes(method)) {
                 res.setHeader("allow", allowed.join(", "));
-                return sendJson(res, 405, { error: "method_not_allowed", message: `${shownPath} accepts ${allowed.join(", ")}; got ${method}` });
+                return reply(res, 405, {
+                    error: "method_not_allowed",
+                    message: `${shownPath} accepts ${allowed.join(", ")}; got ${method}`,
+                });
             }
             await route.handle(req, res, { requestId });
         } catch (err) {
             logger.error("unhandled error", { requestId, route: routeLabel, err });
             if (!res.headersSent) {
                 res.setHeader("connection", "close");
-                sendJson(res, 500, { error: "internal_error", message: "internal error", requestId });
+                reply(res, 500, { error: "internal_error", message: "internal error", requestId });
             } else {
                 res.destroy();
             }
         }
     }
 
-    const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => void handle(req, res));
+    const server = createServer(
+        { requestTimeout: 30_000, headersTimeout: 10_000 },
+        (req, res) => void handle(req, res),
+    );
 
     async function listen(port: number = config.port, host?: string): Promise<AddressInfo> {
         await new Promise<void>((resolve, reject) => {
@@ -308,7 +332,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
  * Loads the configuration from `env` (throws ConfigError naming every bad variable), builds the
  * app and listens on PORT. Resolves once ready.
  */
-export async function start(env: Readonly<Record<string, string | undefined>> = process.env, options: AppOptions = {}): Promise<App> {
+export async function start(
+    env: Readonly<Record<string, string | undefined>> = process.env,
+    options: AppOptions = {},
+): Promise<App> {
     const app = createApp(loadConfig(env), options);
     await app.listen();
     return app;

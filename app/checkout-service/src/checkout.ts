@@ -18,7 +18,9 @@ export interface FieldError {
     readonly message: string;
 }
 
-export type Validation = { readonly ok: true; readonly value: CheckoutRequest } | { readonly ok: false; readonly errors: readonly FieldError[] };
+export type Validation =
+    | { readonly ok: true; readonly value: CheckoutRequest }
+    | { readonly ok: false; readonly errors: readonly FieldError[] };
 
 /** Identifiers end up in logs and downstream keys; a bound keeps both sane. */
 export const MAX_ID_LENGTH = 128;
@@ -38,18 +40,27 @@ export function validateCheckout(body: unknown): Validation {
 
     const items = body.items;
     if (!Array.isArray(items) || items.length === 0) {
-        errors.push({ field: "items", message: `items must be a non-empty array of {sku, quantity}; got ${describe(items)}` });
+        errors.push({
+            field: "items",
+            message: `items must be a non-empty array of {sku, quantity}; got ${describe(items)}`,
+        });
     } else {
         items.forEach((item: unknown, i) => {
             const path = `items[${i}]`;
             if (!isObject(item)) {
-                errors.push({ field: path, message: `${path} must be an object {sku, quantity}; got ${describe(item)}` });
+                errors.push({
+                    field: path,
+                    message: `${path} must be an object {sku, quantity}; got ${describe(item)}`,
+                });
                 return;
             }
             checkId(errors, `${path}.sku`, item.sku);
             const q = item.quantity;
             if (typeof q !== "number" || !Number.isSafeInteger(q) || q < 1) {
-                errors.push({ field: `${path}.quantity`, message: `${path}.quantity must be a positive integer; got ${describe(q)}` });
+                errors.push({
+                    field: `${path}.quantity`,
+                    message: `${path}.quantity must be a positive integer; got ${describe(q)}`,
+                });
             }
         });
     }
@@ -77,7 +88,10 @@ export function validateCheckout(body: unknown): Validation {
 
 function checkId(errors: FieldError[], field: string, value: unknown): void {
     if (typeof value !== "string" || value.trim() === "" || value.length > MAX_ID_LENGTH) {
-        errors.push({ field, message: `${field} must be a non-empty string of at most ${MAX_ID_LENGTH} characters; got ${describe(value)}` });
+        errors.push({
+            field,
+            message: `${field} must be a non-empty string of at most ${MAX_ID_LENGTH} characters; got ${describe(value)}`,
+        });
     }
 }
 

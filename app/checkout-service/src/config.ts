@@ -24,43 +24,45 @@ export interface EnvVarSpec {
     readonly description: string;
 }
 
-export const ENV_VARS: readonly EnvVarSpec[] = Object.freeze([
-    {
-        name: "PORT",
-        required: false,
-        default: String(DEFAULT_PORT),
-        allowed: "an integer from 1 to 65535",
-        description: "TCP port of the HTTP server (all routes, including probes and /metrics).",
-    },
-    {
-        name: "OTEL_SERVICE_NAME",
-        required: true,
-        allowed: "a non-empty string",
-        description: "Service name written into every log line (OpenTelemetry convention).",
-    },
-    {
-        name: "DB_POOL_MAX",
-        required: true,
-        allowed: "an integer from 1 to 1000",
-        description: "Upper bound of the database connection pool.",
-    },
-    {
-        name: "LOG_LEVEL",
-        required: false,
-        default: "info",
-        allowed: `one of ${LOG_LEVELS.join(", ")}`,
-        description: "Lowest level written to stdout; request logs are info.",
-    },
-    {
-        name: "SHUTDOWN_TIMEOUT_SECONDS",
-        required: false,
-        default: "25",
-        allowed: "an integer from 1 to 300",
-        description:
-            "Longest drain after SIGTERM before open connections are cut and the process exits 1. " +
-            "Keep preStop sleep + this below terminationGracePeriodSeconds.",
-    },
-].map((spec) => Object.freeze(spec)));
+export const ENV_VARS: readonly EnvVarSpec[] = Object.freeze(
+    [
+        {
+            name: "PORT",
+            required: false,
+            default: String(DEFAULT_PORT),
+            allowed: "an integer from 1 to 65535",
+            description: "TCP port of the HTTP server (all routes, including probes and /metrics).",
+        },
+        {
+            name: "OTEL_SERVICE_NAME",
+            required: true,
+            allowed: "a non-empty string",
+            description: "Service name written into every log line (OpenTelemetry convention).",
+        },
+        {
+            name: "DB_POOL_MAX",
+            required: true,
+            allowed: "an integer from 1 to 1000",
+            description: "Upper bound of the database connection pool.",
+        },
+        {
+            name: "LOG_LEVEL",
+            required: false,
+            default: "info",
+            allowed: `one of ${LOG_LEVELS.join(", ")}`,
+            description: "Lowest level written to stdout; request logs are info.",
+        },
+        {
+            name: "SHUTDOWN_TIMEOUT_SECONDS",
+            required: false,
+            default: "25",
+            allowed: "an integer from 1 to 300",
+            description:
+                "Longest drain after SIGTERM before open connections are cut and the process exits 1. " +
+                "Keep preStop sleep + this below terminationGracePeriodSeconds.",
+        },
+    ].map((spec) => Object.freeze(spec)),
+);
 
 export interface Config {
     readonly port: number;
@@ -126,7 +128,9 @@ export function loadConfig(env: Env = process.env): Config {
 
     const serviceName = raw("OTEL_SERVICE_NAME") ?? "";
     if (serviceName !== "" && serviceName.trim() === "") {
-        problems.push(`OTEL_SERVICE_NAME must be ${spec("OTEL_SERVICE_NAME").allowed}; got ${JSON.stringify(serviceName)}`);
+        problems.push(
+            `OTEL_SERVICE_NAME must be ${spec("OTEL_SERVICE_NAME").allowed}; got ${JSON.stringify(serviceName)}`,
+        );
     }
 
     const dbPoolMax = integer("DB_POOL_MAX", 1, 1000);

@@ -12,9 +12,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 }
 
 export type BodyResult =
-    | { readonly kind: "ok"; readonly body: Buffer }
-    | { readonly kind: "too_large" }
-    | { readonly kind: "aborted" };
+    { readonly kind: "ok"; readonly body: Buffer } | { readonly kind: "too_large" } | { readonly kind: "aborted" };
 
 /**
  * Reads the request body, giving up as soon as more than `limitBytes` arrived: the excess is never

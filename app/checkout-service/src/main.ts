@@ -32,10 +32,13 @@ function main(): void {
             return;
         }
         // Backstop in case something other than a socket keeps the drain from finishing.
-        setTimeout(() => {
-            fatal("shutdown backstop reached; exiting", { signal });
-            process.exit(1);
-        }, config.shutdownTimeoutSeconds * 1000 + 1000).unref();
+        setTimeout(
+            () => {
+                fatal("shutdown backstop reached; exiting", { signal });
+                process.exit(1);
+            },
+            config.shutdownTimeoutSeconds * 1000 + 1000,
+        ).unref();
         void app.shutdown(signal).then(({ forced }) => process.exit(forced ? 1 : 0));
     };
     // Installed before listening so a SIGTERM during start-up still drains instead of killing us.
@@ -47,12 +50,16 @@ function main(): void {
         process.exit(1);
     });
     process.on("unhandledRejection", (reason) => {
-        fatal("unhandled rejection", { reason: reason instanceof Error ? { message: reason.message, stack: reason.stack } : String(reason) });
+        fatal("unhandled rejection", {
+            reason: reason instanceof Error ? { message: reason.message, stack: reason.stack } : String(reason),
+        });
         process.exit(1);
     });
 
     app.listen().catch((err: unknown) => {
-        fatal("start-up failed", { err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) });
+        fatal("start-up failed", {
+            err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err),
+        });
         process.exit(1);
     });
 }

@@ -1,0 +1,196 @@
+import * as assert from "node:assert/strict";
+
+import { ConfigError, ENV_VARS, loadConfig } from "../src/config";
+
+const minimal = { OTEL_SERVICE_NAME: "checkout-service", DB_POOL_MAX: "20" };
+
+/** The message loadConfig throws for `env`, or fails the test if it does not throw. */
+function problemsFor(env: Record<string, string | undefined>): string[] {
+    try {
+        loadConfig(env);
+    } catch (err) {
+        assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+        assert.match(err.message, /^invalid configuration:/);
+        return [...err.problems];
+    }
+    assert.fail(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe("checkout-service configuration", () => {
+    it("applies the documented defaults for optional variables", () => {
+        assert.deepEqual(loadConfig(minimal), {
+            port: 8080,
+            serviceName: "checkout-service",
+            dbPoolMax: 20,
+            logLevel: "info",
+            shutdownTimeoutSeconds: 25,
+        });
+    });
+
+    it("reads every variable when set, and freezes the result", () => {
+        const config = loadConfig({
+            PORT: "9000",
+            OTEL_SERVICE_NAME: "svc",
+            DB_POOL_MAX: "1000",
+            LOG_LEVEL: "debug",
+            SHUTDOWN_TIMEOUT_SECONDS: "1",
+        });
+        assert.deepEqual(config, {
+            port: 9000,
+            serviceName: "svc",
+            dbPoolMax: 1000,
+            logLevel: "debug",
+            shutdownTimeoutSeconds: 1,
+        });
+        assert.ok(Object.isFrozen(config));
+    });
+
+    it("accepts the bounds of every range", () => {
+        for (const env of [
+            { PORT: "1", DB_POOL_MAX: "1", SHUTDOWN_TIMEOUT_SECONDS: "1" },
+            { PORT: "65535", DB_POOL_MAX: "1000", SHUTDOWN_TIMEOUT_SECONDS: "300" },
+        ]) {
+            assert.doesNotThrow(() => loadConfig({ ...minimal, ...env }), JSON.stringify(env));
+        }
+    });
+
+    it("treats an empty optional variable as unset", () => {
+        assert.equal(loadConfig({ ...minimal, PORT: "", LOG_LEVEL: "" }).port, 8080);
+    });
+
+    // Each failing case must name the variable, show the bad value and say what is allowed.
+    const failures: Array<[string, Record<string, string | undefined>, RegExp]> = [
+        ["PORT not a number", { PORT: "http" }, /^PORT must be an integer from 1 to 65535; got "http"$/],
+        ["PORT zero", { PORT: "0" }, /^PORT must be an integer from 1 to 65535; got "0"$/],
+        ["PORT too large", { PORT: "65536" }, /^PORT must be an integer from 1 to 65535; got "65536"$/],
+        ["PORT with trailing junk", { PORT: "8080abc" }, /^PORT must be an integer from 1 to 65535; got "8080abc"$/],
+        ["PORT in exponent form", { PORT: "8e3" }, /^PORT must be an integer from 1 to 65535; got "8e3"$/],
+        [
+            "OTEL_SERVICE_NAME unset",
+            { OTEL_SERVICE_NAME: undefined },
+            /^OTEL_SERVICE_NAME is required \(a non-empty string\); it is unset$/,
+        ],
+        [
+            "OTEL_SERVICE_NAME empty",
+            { OTEL_SERVICE_NAME: "" },
+            /^OTEL_SERVICE_NAME is required \(a non-empty string\); it is empty$/,
+        ],
+        [
+            "OTEL_SERVICE_NAME blank",
+            { OTEL_SERVICE_NAME: "   " },
+            /^OTEL_SERVICE_NAME must be a non-empty string; got "   "$/,
+        ],
+        [
+            "DB_POOL_MAX unset",
+            { DB_POOL_MAX: undefined },
+            /^DB_POOL_MAX is required \(an integer from 1 to 1000\); it is unset$/,
+        ],
+        ["DB_POOL_MAX zero", { DB_POOL_MAX: "0" }, /^DB_POOL_MAX must be an integer from 1 to 1000; got "0"$/],
+        [
+            "DB_POOL_MAX too large",
+            { DB_POOL_MAX: "1001" },
+            /^DB_POOL_MAX must be an integer from 1 to 1000; got "1001"$/,
+        ],
+        ["DB_POOL_MAX negative", { DB_POOL_MAX: "-5" }, /^DB_POOL_MAX must be an integer from 1 to 1000; got "-5"$/],
+        [
+            "DB_POOL_MAX fractional",
+            { DB_POOL_MAX: "2.5" },
+            /^DB_POOL_MAX must be an integer from 1 to 1000; got "2.5"$/,
+        ],
+        [
+            "LOG_LEVEL unknown",
+            { LOG_LEVEL: "trace" },
+            /^LOG_LEVEL must be one of debug, info, warn, error; got "trace"$/,
+        ],
+        [
+            "LOG_LEVEL wrong case",
+            { LOG_LEVEL: "INFO" },
+            /^LOG_LEVEL must be one of debug, info, warn, error; got "INFO"$/,
+        ],
+        [
+            "SHUTDOWN_TIMEOUT_SECONDS zero",
+            { SHUTDOWN_TIMEOUT_SECONDS: "0" },
+            /^SHUTDOWN_TIMEOUT_SECONDS must be an integer from 1 to 300; got "0"$/,
+        ],
+        [
+            "SHUTDOWN_TIMEOUT_SECONDS too large",
+            { SHUTDOWN_TIMEOUT_SECONDS: "301" },
+            /^SHUTDOWN_TIMEOUT_SECONDS must be an integer from 1 to 300; got "301"$/,
+        ],
+        [
+            "SHUTDOWN_TIMEOUT_SECONDS with unit",
+            { SHUTDOWN_TIMEOUT_SECONDS: "25s" },
+            /^SHUTDOWN_TIMEOUT_SECONDS must be an integer from 1 to 300; got "25s"$/,
+        ],
+    ];
+    for (const [name, env, expected] of failures) {
+        it(`fails fast when ${name}`, () => {
+            const problems = problemsFor({ ...minimal, ...env });
+            assert.equal(problems.length, 1, problems.join("\n"));
+            assert.match(problems[0] ?? "", expected);
+        });
+    }
+
+    it("reports every bad variable in one error", () => {
+        const problems = problemsFor({ PORT: "0", LOG_LEVEL: "loud" });
+        assert.deepEqual(
+            problems.map((p) => p.split(" ")[0]),
+            ["PORT", "OTEL_SERVICE_NAME", "DB_POOL_MAX", "LOG_LEVEL"],
+        );
+    });
+
+    it("ignores variables it does not own", () => {
+        assert.doesNotThrow(() => loadConfig({ ...minimal, HOME: "/tmp", NODE_ENV: "production" }));
+    });
+
+    describe("ENV_VARS (the contract with the Deployment)", () => {
+        it("lists exactly the five variables the Deployment sets, with required flags", () => {
+            assert.deepEqual(
+                ENV_VARS.map((v) => [v.name, v.required]),
+                [
+                    ["PORT", false],
+                    ["OTEL_SERVICE_NAME", true],
+                    ["DB_POOL_MAX", true],
+                    ["LOG_LEVEL", false],
+                    ["SHUTDOWN_TIMEOUT_SECONDS", false],
+                ],
+            );
+        });
+
+        it("gives a default exactly for the optional variables, and loadConfig honours it", () => {
+            for (const v of ENV_VARS) {
+                assert.equal(v.default === undefined, v.required, v.name);
+            }
+            const fromDefaults = loadConfig(minimal);
+            assert.equal(String(fromDefaults.port), ENV_VARS.find((v) => v.name === "PORT")?.default);
+            assert.equal(fromDefaults.logLevel, ENV_VARS.find((v) => v.name === "LOG_LEVEL")?.default);
+            assert.equal(
+                String(fromDefaults.shutdownTimeoutSeconds),
+                ENV_VARS.find((v) => v.name === "SHUTDOWN_TIMEOUT_SECONDS")?.default,
+            );
+        });
+
+        it("matches what loadConfig requires: dropping any required variable fails, dropping an optional one does not", () => {
+            const full = {
+                PORT: "8080",
+                OTEL_SERVICE_NAME: "s",
+                DB_POOL_MAX: "3",
+                LOG_LEVEL: "info",
+                SHUTDOWN_TIMEOUT_SECONDS: "25",
+            };
+            for (const v of ENV_VARS) {
+                const env: Record<string, string | undefined> = { ...full, [v.name]: undefined };
+                if (v.required) {
+                    assert.throws(() => loadConfig(env), new RegExp(`${v.name} is required`));
+                } else {
+                    assert.doesNotThrow(() => loadConfig(env), v.name);
+                }
+            }
+        });
+
+        it("cannot be modified by a consumer", () => {
+            assert.ok(Object.isFrozen(ENV_VARS));
+            assert.ok(ENV_VARS.every((v) => Object.isFrozen(v)));
+        });
+    });
+});
