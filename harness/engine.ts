@@ -39,7 +39,10 @@ export interface ProgramRun {
     readonly project: string;
     readonly stack: string;
     readonly resources: RecordedResource[];
+    /** Stack outputs, resolved. */
     readonly outputs: Record<string, unknown>;
+    /** What `init` returned (the program's module exports), unresolved: Outputs keep their secretness. */
+    readonly exports: Record<string, unknown>;
 }
 
 /** The wire signatures Pulumi uses in serialized properties. */
@@ -133,6 +136,12 @@ class RecordingMonitor extends MockMonitor {
 }
 
 let running = false;
+let lastRecorded: RecordedResource[] = [];
+
+/** The resources the last run registered, also when it failed (to prove nothing was half-applied). */
+export function lastRunResources(): readonly RecordedResource[] {
+    return lastRecorded;
+}
 
 /**
  * Runs `init` (the program, or components a test builds) against a recording mock monitor and
@@ -147,6 +156,7 @@ export async function runWithMocks(
     running = true;
     try {
         const monitor = new RecordingMonitor(mocksFor(opts.mode));
+        lastRecorded = monitor.recorded;
         settings.setMockOptions(monitor, opts.project, opts.stack, opts.mode === "preview");
         const store = state.getStore();
         store.supportsSecrets = true;
@@ -156,9 +166,16 @@ export async function runWithMocks(
         store.supportsAliasSpecs = true;
         pulumi.runtime.setAllConfig(opts.config ?? {}, opts.secretKeys ?? []);
 
-        const outputs = (await pulumi.runtime.runInPulumiStack(async () => (await init()) ?? {})) ?? {};
+        let exports: Record<string, unknown> = {};
+        const outputs = await pulumi.runtime.runInPulumiStack(async () => (exports = (await init()) ?? {}));
         await settings.waitForRPCs();
-        return { project: opts.project, stack: opts.stack, resources: monitor.recorded, outputs: outputs as Record<string, unknown> };
+        return {
+            project: opts.project,
+            stack: opts.stack,
+            resources: monitor.recorded,
+            outputs: (outputs ?? {}) as Record<string, unknown>,
+            exports,
+        };
     } finally {
         running = false;
     }
