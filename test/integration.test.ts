@@ -1,0 +1,271 @@
+/**
+ * The pure parts of integration/run.ts: prerequisites, stack naming, config conversion, and how the
+ * readiness endpoint is found. The run itself needs AWS and is `npm run test:integration`.
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import {
+    checkPrerequisites,
+    deploymentForService,
+    ENV,
+    type Env,
+    jsonObjectEnv,
+    parseVersion,
+    readinessTarget,
+    registryTargets,
+    stackConfigFromYaml,
+    type ToolInfo,
+    uniqueStackName,
+} from "../integration/lib";
+
+const ALL_TOOLS: Record<string, ToolInfo> = {
+    pulumi: { path: "/usr/local/bin/pulumi", version: "v3.190.0" },
+    kubectl: { path: "/usr/bin/kubectl", version: "Client Version: v1.33.1" },
+    aws: { path: "/usr/bin/aws", version: "aws-cli/2.27.0" },
+    crane: { path: "/usr/bin/crane", version: "0.20.2" },
+};
+const READY_ENV: Env = {
+    AWS_PROFILE: "sandbox",
+    PULUMI_BACKEND_URL: "s3://state-bucket?region=eu-west-1",
+    [ENV.secretsProvider]: "awskms://alias/pulumi-state?region=eu-west-1",
+    [ENV.sourceImage]: "111111111111.dkr.ecr.eu-west-1.amazonaws.com/checkout-service:1.4.2",
+};
+
+describe("integration run helpers", () => {
+    describe("checkPrerequisites", () => {
+        it("is satisfied by a complete environment", () => {
+            const result = checkPrerequisites(READY_ENV, ALL_TOOLS);
+            assert.deepEqual(result.missing, []);
+            assert.equal(result.imageCopier, "crane");
+        });
+
+        const cases: [string, Env, Record<string, ToolInfo | undefined>, RegExp][] = [
+            ["no pulumi CLI", READY_ENV, { ...ALL_TOOLS, pulumi: {} }, /no `pulumi` CLI on PATH/],
+            [
+                "an old pulumi CLI",
+                READY_ENV,
+                { ...ALL_TOOLS, pulumi: { path: "/p", version: "v3.50.1" } },
+                /pulumi CLI 3\.50\.1 is older/,
+            ],
+            [
+                "an unreadable pulumi version",
+                READY_ENV,
+                { ...ALL_TOOLS, pulumi: { path: "/p", version: "garbage" } },
+                /cannot read the pulumi CLI version/,
+            ],
+            ["no AWS credentials", { ...READY_ENV, AWS_PROFILE: undefined }, ALL_TOOLS, /no AWS credentials/],
+            ["blank AWS credentials", { ...READY_ENV, AWS_PROFILE: "  " }, ALL_TOOLS, /no AWS credentials/],
+            ["no backend", { ...READY_ENV, PULUMI_BACKEND_URL: undefined }, ALL_TOOLS, /no state backend/],
+            [
+                "a self-managed backend without a secrets provider",
+                { ...READY_ENV, [ENV.secretsProvider]: undefined },
+                ALL_TOOLS,
+                /self-managed backend without a secrets provider/,
+            ],
+            ["no kubectl", READY_ENV, { ...ALL_TOOLS, kubectl: undefined }, /no `kubectl` on PATH/],
+            ["no aws CLI", READY_ENV, { ...ALL_TOOLS, aws: {} }, /no `aws` CLI on PATH/],
+            ["no source image", { ...READY_ENV, [ENV.sourceImage]: "" }, ALL_TOOLS, /no PULUMI_IT_SOURCE_IMAGE/],
+            ["no image copier", READY_ENV, { ...ALL_TOOLS, crane: undefined }, /neither `crane` nor `docker`/],
+        ];
+        for (const [what, env, tools, expected] of cases) {
+            it(`reports ${what}`, () => {
+                const { missing } = checkPrerequisites(env, tools);
+                assert.ok(
+                    missing.some((m) => expected.test(m)),
+                    `expected ${expected} in ${JSON.stringify(missing)}`,
+                );
+            });
+        }
+
+        it("accepts the other credential and backend forms", () => {
+            const env: Env = {
+                AWS_WEB_IDENTITY_TOKEN_FILE: "/var/run/token",
+                PULUMI_ACCESS_TOKEN: "pul-x",
+                [ENV.sourceImage]: "img:1",
+            };
+            const result = checkPrerequisites(env, { ...ALL_TOOLS, crane: undefined, docker: { path: "/d" } });
+            assert.deepEqual(result.missing, []);
+            assert.equal(result.imageCopier, "docker");
+            assert.ok(result.found.some((f) => f.startsWith("backend: Pulumi Cloud")));
+        });
+
+        it("reads CLI versions", () => {
+            assert.deepEqual(parseVersion("v3.190.0"), [3, 190, 0]);
+            assert.deepEqual(parseVersion("3.200.1-alpha.17+dirty"), [3, 200, 1]);
+            assert.equal(parseVersion(""), undefined);
+        });
+    });
+
+    describe("uniqueStackName", () => {
+        it("is it-<utc minute>-<6 hex> and valid as an EKS cluster name", () => {
+            const name = uniqueStackName(new Date("2026-11-22T22:57:31Z"), () => 0.999);
+            assert.equal(name, "it-202611222257-ffffff");
+            assert.match(name, /^[0-9A-Za-z][A-Za-z0-9-_]{1,99}$/);
+        });
+
+        it("differs between runs started in the same minute", () => {
+            const now = new Date();
+            const names = new Set(Array.from({ length: 50 }, () => uniqueStackName(now)));
+            assert.ok(names.size >= 49, `only ${names.size} distinct names out of 50`);
+        });
+    });
+
+    describe("stackConfigFromYaml", () => {
+        const yaml = [
+            "config:",
+            "  aws:region: eu-west-1",
+            "  checkout-platform:cluster.name: checkout-dev",
+            "  checkout-platform:cluster.endpointPublicAccess: true",
+            "  checkout-platform:nodes.minSize: 2",
+            "  checkout-platform:cluster.publicAccessCidrs:",
+            "    - 203.0.113.0/24",
+            "  checkout-platform:checkout.egress: |",
+            "    - name: postgres",
+            "      port: 5432",
+            "  checkout-platform:db.password:",
+            "    secure: v1:AAAAbase64==",
+        ].join("\n");
+        const opts = { project: "checkout-platform", stackName: "it-202611222257-abcdef" };
+
+        it("copies plain values as the strings the CLI stores, structured ones as JSON", () => {
+            const { config, missingSecrets } = stackConfigFromYaml(yaml, {
+                ...opts,
+                secrets: { "checkout-platform:db.password": "s3cret" },
+            });
+            assert.deepEqual(missingSecrets, []);
+            assert.deepEqual(config["aws:region"], { value: "eu-west-1" });
+            assert.deepEqual(config["checkout-platform:cluster.endpointPublicAccess"], { value: "true" });
+            assert.deepEqual(config["checkout-platform:nodes.minSize"], { value: "2" });
+            assert.deepEqual(config["checkout-platform:cluster.publicAccessCidrs"], { value: '["203.0.113.0/24"]' });
+            assert.deepEqual(config["checkout-platform:checkout.egress"], {
+                value: "- name: postgres\n  port: 5432\n",
+            });
+            assert.deepEqual(config["checkout-platform:db.password"], { value: "s3cret", secret: true });
+        });
+
+        it("never copies the dev cluster name, deletion protection or a non-deletable registry", () => {
+            const { config } = stackConfigFromYaml(
+                yaml +
+                    "\n  checkout-platform:cluster.deletionProtection: true\n  checkout-platform:registry.forceDelete: false",
+                { ...opts, overrides: { "checkout-platform:cluster.name": "mine" } },
+            );
+            assert.equal(config["checkout-platform:cluster.name"].value, opts.stackName);
+            assert.equal(config["checkout-platform:cluster.deletionProtection"].value, "false");
+            assert.equal(config["checkout-platform:registry.forceDelete"].value, "true");
+        });
+
+        it("applies PULUMI_IT_CONFIG overrides, keeping a secret key secret", () => {
+            const { config } = stackConfigFromYaml(yaml, {
+                ...opts,
+                overrides: {
+                    "checkout-platform:cluster.publicAccessCidrs": '["198.51.100.7/32"]',
+                    "checkout-platform:db.password": "from-override",
+                },
+                secrets: { "checkout-platform:db.password": "s3cret" },
+            });
+            assert.deepEqual(config["checkout-platform:cluster.publicAccessCidrs"], { value: '["198.51.100.7/32"]' });
+            assert.deepEqual(config["checkout-platform:db.password"], { value: "from-override", secret: true });
+        });
+
+        it("reports secure values it cannot copy", () => {
+            const { missingSecrets, config } = stackConfigFromYaml(yaml, opts);
+            assert.deepEqual(missingSecrets, ["checkout-platform:db.password"]);
+            assert.equal(config["checkout-platform:db.password"], undefined);
+        });
+
+        it("reads the real dev stack file", function () {
+            const file = path.join(__dirname, "..", "Pulumi.dev.yaml");
+            if (!fs.existsSync(file)) this.skip();
+            const { config } = stackConfigFromYaml(fs.readFileSync(file, "utf8"), opts);
+            assert.ok(config["aws:region"]?.value, "aws:region copied");
+            assert.equal(config["checkout-platform:cluster.name"].value, opts.stackName);
+        });
+
+        it("parses JSON-object environment variables and rejects others", () => {
+            assert.deepEqual(jsonObjectEnv({}, "X"), {});
+            assert.deepEqual(jsonObjectEnv({ X: '{"a:b": ["c"], "a:n": 3}' }, "X"), { "a:b": '["c"]', "a:n": "3" });
+            assert.throws(() => jsonObjectEnv({ X: "[1]" }, "X"), /X must be a JSON object/);
+            assert.throws(() => jsonObjectEnv({ X: "{" }, "X"), /X is not valid JSON/);
+        });
+    });
+
+    describe("registryTargets", () => {
+        const stack = "urn:pulumi:it::checkout-platform::pulumi:pulumi:Stack::checkout-platform-it";
+        const comp = "urn:pulumi:it::checkout-platform::platform:registry:Registry::registry";
+        const repo =
+            "urn:pulumi:it::checkout-platform::platform:registry:Registry$aws:ecr/repository:Repository::registry-repo";
+        const lifecycle =
+            "urn:pulumi:it::checkout-platform::platform:registry:Registry$aws:ecr/lifecyclePolicy:LifecyclePolicy::registry-lc";
+        const cluster = "urn:pulumi:it::checkout-platform::platform:cluster:Cluster::cluster";
+        const planned = [
+            { urn: stack, type: "pulumi:pulumi:Stack" },
+            { urn: comp, type: "platform:registry:Registry", parent: stack },
+            { urn: repo, type: "aws:ecr/repository:Repository", parent: comp },
+            { urn: lifecycle, type: "aws:ecr/lifecyclePolicy:LifecyclePolicy", parent: comp },
+            { urn: cluster, type: "platform:cluster:Cluster", parent: stack },
+        ];
+
+        it("targets the repository's top-level component and everything under it", () => {
+            assert.deepEqual(registryTargets(planned).sort(), [comp, lifecycle, repo].sort());
+        });
+
+        it("refuses a plan without exactly one repository", () => {
+            assert.throws(() => registryTargets(planned.filter((r) => r.urn !== repo)), /found 0/);
+            assert.throws(() => registryTargets([...planned, { ...planned[2], urn: repo + "2" }]), /found 2/);
+        });
+    });
+
+    describe("readiness target", () => {
+        const deployment = {
+            metadata: { name: "checkout-abc" },
+            spec: {
+                template: {
+                    metadata: { labels: { "app.kubernetes.io/name": "checkout-service", extra: "x" } },
+                    spec: {
+                        containers: [
+                            {
+                                ports: [{ name: "http", containerPort: 8080 }],
+                                readinessProbe: { httpGet: { path: "/health/ready", port: "http" } },
+                            },
+                        ],
+                    },
+                },
+            },
+        };
+        const service = {
+            spec: {
+                selector: { "app.kubernetes.io/name": "checkout-service" },
+                ports: [
+                    { name: "metrics", port: 9090, targetPort: 9090 },
+                    { name: "http", port: 80, targetPort: "http" },
+                ],
+            },
+        };
+
+        it("finds the Service port leading to the probe (named or numbered target port)", () => {
+            assert.deepEqual(readinessTarget(deployment, service), { servicePort: 80, path: "/health/ready" });
+            const numbered = { spec: { ports: [{ port: 8081, targetPort: 8080 }] } };
+            assert.deepEqual(readinessTarget(deployment, numbered), { servicePort: 8081, path: "/health/ready" });
+        });
+
+        it("fails without an HTTP readiness probe or a matching Service port", () => {
+            assert.throws(
+                () => readinessTarget({ spec: { template: { spec: { containers: [{}] } } } }, service),
+                /no container/,
+            );
+            assert.throws(() => readinessTarget(deployment, { spec: { ports: [{ port: 9090 }] } }), /no Service port/);
+        });
+
+        it("picks the Deployment behind the Service's selector", () => {
+            const other = {
+                ...deployment,
+                metadata: { name: "other" },
+                spec: { template: { metadata: { labels: {} } } },
+            };
+            assert.equal(deploymentForService([other, deployment], service).metadata.name, "checkout-abc");
+            assert.throws(() => deploymentForService([other], service), /found 0/);
+            assert.throws(() => deploymentForService([deployment], { spec: {} }), /no selector/);
+        });
+    });
+});
