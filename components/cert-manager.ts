@@ -11,7 +11,11 @@ export const CERT_MANAGER_CHART = {
 } as const;
 
 /** Namespace, release and service account names; the IRSA trust policy pins the account name. */
-export const CERT_MANAGER_NAMES = { namespace: "cert-manager", release: "cert-manager", serviceAccount: "cert-manager" } as const;
+export const CERT_MANAGER_NAMES = {
+    namespace: "cert-manager",
+    release: "cert-manager",
+    serviceAccount: "cert-manager",
+} as const;
 
 export const ACME_SERVERS = {
     staging: "https://acme-staging-v02.api.letsencrypt.org/directory",
@@ -70,7 +74,12 @@ export function route53Dns01Policy(hostedZoneId: string, partition = "aws"): Pol
     return {
         Version: "2012-10-17",
         Statement: [
-            { Sid: "ReadChangeStatus", Effect: "Allow", Action: "route53:GetChange", Resource: `arn:${partition}:route53:::change/*` },
+            {
+                Sid: "ReadChangeStatus",
+                Effect: "Allow",
+                Action: "route53:GetChange",
+                Resource: `arn:${partition}:route53:::change/*`,
+            },
             {
                 Sid: "ListZoneRecords",
                 Effect: "Allow",
@@ -84,7 +93,9 @@ export function route53Dns01Policy(hostedZoneId: string, partition = "aws"): Pol
                 Resource: `arn:${partition}:route53:::hostedzone/${hostedZoneId}`,
                 Condition: {
                     "ForAllValues:StringEquals": { "route53:ChangeResourceRecordSetsRecordTypes": ["TXT"] },
-                    "ForAllValues:StringLike": { "route53:ChangeResourceRecordSetsNormalizedRecordNames": ["_acme-challenge.*"] },
+                    "ForAllValues:StringLike": {
+                        "route53:ChangeResourceRecordSetsNormalizedRecordNames": ["_acme-challenge.*"],
+                    },
                 },
             },
         ],
@@ -170,7 +181,12 @@ export class CertManager extends pulumi.ComponentResource {
                     apiVersion: "cert-manager.io/v1",
                     kind: "ClusterIssuer",
                     metadata: { name: issuerName },
-                    spec: clusterIssuerSpec(ACME_SERVERS[env], args.acmeEmail, `${issuerName}-account-key`, args.solver),
+                    spec: clusterIssuerSpec(
+                        ACME_SERVERS[env],
+                        args.acmeEmail,
+                        `${issuerName}-account-key`,
+                        args.solver,
+                    ),
                 },
                 { parent: this, dependsOn: [this.release] },
             );

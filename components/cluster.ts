@@ -95,7 +95,9 @@ export class Cluster extends pulumi.ComponentResource {
                 description: `Managed node group role of ${args.clusterName}`,
                 assumeRolePolicy: JSON.stringify({
                     Version: "2012-10-17",
-                    Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+                    Statement: [
+                        { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
+                    ],
                 }),
                 tags,
             },
@@ -103,7 +105,11 @@ export class Cluster extends pulumi.ComponentResource {
         );
         const nodePolicies = NODE_ROLE_POLICIES.map(
             (policyArn, i) =>
-                new aws.iam.RolePolicyAttachment(`${name}-node-policy-${i}`, { role: nodeRole.name, policyArn }, { parent: this }),
+                new aws.iam.RolePolicyAttachment(
+                    `${name}-node-policy-${i}`,
+                    { role: nodeRole.name, policyArn },
+                    { parent: this },
+                ),
         );
 
         this.eksCluster = new eks.Cluster(

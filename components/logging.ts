@@ -31,7 +31,12 @@ export interface ClusterLogGroupsArgs {
  * Key policy for a log-group key: the account administers it, and CloudWatch Logs in this region
  * may use it only for this cluster's log groups (the encryption-context condition).
  */
-export function logsKeyPolicy(partition: string, accountId: string, region: string, clusterName: string): PolicyDocument {
+export function logsKeyPolicy(
+    partition: string,
+    accountId: string,
+    region: string,
+    clusterName: string,
+): PolicyDocument {
     const logGroupArn = (group: string) => `arn:${partition}:logs:${region}:${accountId}:log-group:${group}`;
     return {
         Version: "2012-10-17",

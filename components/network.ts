@@ -76,8 +76,16 @@ export class Network extends pulumi.ComponentResource {
                     natGateways: { strategy: args.vpc.natGateways === "single" ? "Single" : "OnePerAz" },
                     subnetStrategy: "Auto",
                     subnetSpecs: [
-                        { type: "Private", cidrMask: masks.private, tags: { ...tags, ...subnetRoleTags(args.clusterName, "private") } },
-                        { type: "Public", cidrMask: masks.public, tags: { ...tags, ...subnetRoleTags(args.clusterName, "public") } },
+                        {
+                            type: "Private",
+                            cidrMask: masks.private,
+                            tags: { ...tags, ...subnetRoleTags(args.clusterName, "private") },
+                        },
+                        {
+                            type: "Public",
+                            cidrMask: masks.public,
+                            tags: { ...tags, ...subnetRoleTags(args.clusterName, "public") },
+                        },
                     ],
                     tags: { ...tags, Name: `${name}-vpc` },
                 },

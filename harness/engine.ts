@@ -184,7 +184,11 @@ export async function runWithMocks(
 /** Drops the program's own modules from the require cache so the next require runs it afresh. */
 function forgetProgramModules(): void {
     for (const id of Object.keys(require.cache)) {
-        if (id.startsWith(REPO_ROOT + path.sep) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.includes(`${path.sep}harness${path.sep}`)) {
+        if (
+            id.startsWith(REPO_ROOT + path.sep) &&
+            !id.includes(`${path.sep}node_modules${path.sep}`) &&
+            !id.includes(`${path.sep}harness${path.sep}`)
+        ) {
             delete require.cache[id];
         }
     }
@@ -206,6 +210,9 @@ export async function runProgram(
         else config[full] = value;
     }
     forgetProgramModules();
+    // require, not import(): the program must run afresh on every call, from the require cache
+    // cleared above, and through ts-node's CommonJS hook as the Pulumi language host runs it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return runWithMocks(() => require(path.join(REPO_ROOT, "index.ts")) as Record<string, unknown>, {
         project,
         stack,

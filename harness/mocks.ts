@@ -26,7 +26,11 @@ function computed(type: string, name: string, inputs: State): State {
         case "aws:kms/alias:Alias":
             return { arn: arn("kms", String(inputs.name)) };
         case "aws:iam/role:Role":
-            return { arn: arn("iam", `role/${physical}`, "global"), name: physical, uniqueId: `AROA${name.toUpperCase()}` };
+            return {
+                arn: arn("iam", `role/${physical}`, "global"),
+                name: physical,
+                uniqueId: `AROA${name.toUpperCase()}`,
+            };
         case "aws:ecr/repository:Repository":
             return {
                 arn: arn("ecr", `repository/${physical}`),
@@ -46,7 +50,12 @@ function computed(type: string, name: string, inputs: State): State {
                 clusters: [{ name: cluster, cluster: { server: `https://EXAMPLE.gr7.${region()}.eks.amazonaws.com` } }],
                 contexts: [{ name: cluster, context: { cluster, user: cluster } }],
                 "current-context": cluster,
-                users: [{ name: cluster, user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws" } } }],
+                users: [
+                    {
+                        name: cluster,
+                        user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws" } },
+                    },
+                ],
             };
             return {
                 kubeconfig,
@@ -65,10 +74,17 @@ function computed(type: string, name: string, inputs: State): State {
         case "awsx:ec2:Vpc": {
             const azs = Number(inputs.numberOfAvailabilityZones ?? 3);
             const ids = (kind: number) => Array.from({ length: azs }, (_, i) => `subnet-0${kind}${i}00000000000000`);
-            return { vpcId: "vpc-0a1b2c3d4e5f60718", privateSubnetIds: ids(1), publicSubnetIds: ids(2), isolatedSubnetIds: [] };
+            return {
+                vpcId: "vpc-0a1b2c3d4e5f60718",
+                privateSubnetIds: ids(1),
+                publicSubnetIds: ids(2),
+                isolatedSubnetIds: [],
+            };
         }
         case "kubernetes:helm.sh/v3:Release":
-            return { status: { status: "deployed", name: inputs.name, namespace: inputs.namespace, version: inputs.version } };
+            return {
+                status: { status: "deployed", name: inputs.name, namespace: inputs.namespace, version: inputs.version },
+            };
         default:
             return {};
     }
@@ -96,7 +112,8 @@ export function mocksFor(mode: EngineMode): pulumi.runtime.Mocks {
         },
         call(args: pulumi.runtime.MockCallArgs): State {
             const answer = invokes[args.token];
-            if (!answer) throw new Error(`mock engine: no answer for invoke ${args.token}; add one to harness/mocks.ts`);
+            if (!answer)
+                throw new Error(`mock engine: no answer for invoke ${args.token}; add one to harness/mocks.ts`);
             return answer(mode);
         },
     };

@@ -10,7 +10,10 @@ export class StackFileError extends Error {}
 
 export interface ProjectFile {
     readonly name: string;
-    readonly config: Record<string, { type?: string; description?: string; default?: unknown; items?: { type: string } }>;
+    readonly config: Record<
+        string,
+        { type?: string; description?: string; default?: unknown; items?: { type: string } }
+    >;
 }
 
 export function readProject(root = REPO_ROOT): ProjectFile {

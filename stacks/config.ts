@@ -103,7 +103,8 @@ export type RawConfigSource = (fullKey: string) => string | undefined;
 /** Environment variables the checkout Deployment manages itself; `checkout.extraEnv` may not set them. */
 export const MANAGED_ENV = ["PORT", "OTEL_SERVICE_NAME", "DB_POOL_MAX", "LOG_LEVEL", "SHUTDOWN_TIMEOUT_SECONDS"];
 
-const show = (value: unknown) => (typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value) ?? String(value));
+const show = (value: unknown) =>
+    typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
 
 /** Converts a raw string into the value its declared kind says it holds. */
 function convert(kind: Kind, raw: string): { ok: true; value: unknown } | { ok: false; message: string } {
@@ -176,7 +177,10 @@ export function loadConfig(source: RawConfigSource, project: string, stack: stri
             for (const issue of result.error.issues) {
                 const at = issue.path.length ? issue.path.map((p) => `[${String(p)}]`).join("") : "";
                 const bad = issue.path.reduce<unknown>(
-                    (v, p) => (v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[p as PropertyKey] : undefined),
+                    (v, p) =>
+                        v !== null && typeof v === "object"
+                            ? (v as Record<PropertyKey, unknown>)[p as PropertyKey]
+                            : undefined,
                     converted.value,
                 );
                 problems.push(`${full(key)}${at} ${issue.message}; got ${show(bad)}`);
@@ -201,12 +205,14 @@ export function loadConfig(source: RawConfigSource, project: string, stack: stri
     rule(
         ["nodes.minSize", "nodes.desiredSize"],
         () => get<number>("nodes.desiredSize") >= get<number>("nodes.minSize"),
-        () => `${full("nodes.desiredSize")} must be >= nodes.minSize (${get("nodes.minSize")}); got ${get("nodes.desiredSize")}`,
+        () =>
+            `${full("nodes.desiredSize")} must be >= nodes.minSize (${get("nodes.minSize")}); got ${get("nodes.desiredSize")}`,
     );
     rule(
         ["nodes.desiredSize", "nodes.maxSize"],
         () => get<number>("nodes.maxSize") >= get<number>("nodes.desiredSize"),
-        () => `${full("nodes.maxSize")} must be >= nodes.desiredSize (${get("nodes.desiredSize")}); got ${get("nodes.maxSize")}`,
+        () =>
+            `${full("nodes.maxSize")} must be >= nodes.desiredSize (${get("nodes.desiredSize")}); got ${get("nodes.maxSize")}`,
     );
     rule(
         ["checkout.minReplicas", "checkout.maxReplicas"],
@@ -255,7 +261,8 @@ export function loadConfig(source: RawConfigSource, project: string, stack: stri
             rule(
                 [key],
                 () => get<string | string[]>(key).length === 0,
-                () => `${full(key)} is only used when network.mode is existing (network.mode is create); got ${show(get(key))}`,
+                () =>
+                    `${full(key)} is only used when network.mode is existing (network.mode is create); got ${show(get(key))}`,
             );
         }
     }
@@ -273,7 +280,9 @@ export function loadConfig(source: RawConfigSource, project: string, stack: stri
     if (values.has("checkout.extraEnv")) {
         for (const name of Object.keys(get<Record<string, string>>("checkout.extraEnv"))) {
             if (MANAGED_ENV.includes(name))
-                problems.push(`${full("checkout.extraEnv")}[${name}] is set by the Deployment itself (from its own key); remove it from extraEnv`);
+                problems.push(
+                    `${full("checkout.extraEnv")}[${name}] is set by the Deployment itself (from its own key); remove it from extraEnv`,
+                );
             else if (SECRET_LOOKING_NAME.test(name))
                 problems.push(
                     `${full("checkout.extraEnv")}[${name}] looks like a secret; secrets must come from a Kubernetes Secret, not a literal in config`,

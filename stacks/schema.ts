@@ -22,17 +22,10 @@ export interface KeySpec {
 
 /** CloudWatch Logs accepts only these retention periods (PutRetentionPolicy). */
 export const CLOUDWATCH_RETENTION_DAYS = [
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-    3288, 3653,
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
 
-export const CONTROL_PLANE_LOG_TYPES = [
-    "api",
-    "audit",
-    "authenticator",
-    "controllerManager",
-    "scheduler",
-] as const;
+export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;
 
 /** Oldest Kubernetes minor this baseline supports (EKS standard support, add-on versions). */
 export const MIN_KUBERNETES_MINOR = 31;
@@ -54,9 +47,7 @@ const cidr = z.cidrv4({ error: "must be an IPv4 CIDR block such as 10.0.0.0/16" 
 const quantity = (what: "cpu" | "memory") =>
     what === "cpu"
         ? z.string().regex(/^\d+(\.\d+)?m?$/, { error: "must be a CPU quantity such as 300m or 1" })
-        : z
-              .string()
-              .regex(/^\d+(Ki|Mi|Gi)$/, { error: "must be a memory quantity such as 384Mi or 1Gi" });
+        : z.string().regex(/^\d+(Ki|Mi|Gi)$/, { error: "must be a memory quantity such as 384Mi or 1Gi" });
 
 /** A container image tag or digest: pinned, so never empty and never `latest`. */
 export const imageTagSchema = z
@@ -70,9 +61,7 @@ export const imageTagSchema = z
         error: "must be a Docker tag ([A-Za-z0-9_.-], up to 128 characters) or a sha256:<64 hex> digest",
     });
 
-const envName = z
-    .string()
-    .regex(/^[A-Z_][A-Z0-9_]*$/, { error: "must be an environment variable name (A-Z, 0-9, _)" });
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { error: "must be an environment variable name (A-Z, 0-9, _)" });
 
 /** Names that look like they hold a secret; such values belong in a Secret, not in a literal. */
 export const SECRET_LOOKING_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL)/;
@@ -87,7 +76,10 @@ const egressRule = z.strictObject({
 });
 
 export const KEYS = {
-    tags: { kind: "structured", schema: z.record(z.string(), z.string(), { error: "must be a map of string to string" }) },
+    tags: {
+        kind: "structured",
+        schema: z.record(z.string(), z.string(), { error: "must be a map of string to string" }),
+    },
 
     "network.mode": { kind: "string", schema: oneOf(["create", "existing"]) },
     "network.cidrBlock": {
@@ -100,10 +92,26 @@ export const KEYS = {
     "network.natGateways": { kind: "string", schema: oneOf(["single", "onePerAz"]) },
     "network.vpcId": {
         kind: "string",
-        schema: z.string().regex(/^(vpc-[0-9a-f]{8,17})?$/, { error: "must be a VPC id such as vpc-0123456789abcdef0" }),
+        schema: z
+            .string()
+            .regex(/^(vpc-[0-9a-f]{8,17})?$/, { error: "must be a VPC id such as vpc-0123456789abcdef0" }),
     },
-    "network.privateSubnetIds": { kind: "array", schema: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { error: "must be a subnet id such as subnet-0123456789abcdef0" })) },
-    "network.publicSubnetIds": { kind: "array", schema: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { error: "must be a subnet id such as subnet-0123456789abcdef0" })) },
+    "network.privateSubnetIds": {
+        kind: "array",
+        schema: z.array(
+            z
+                .string()
+                .regex(/^subnet-[0-9a-f]{8,17}$/, { error: "must be a subnet id such as subnet-0123456789abcdef0" }),
+        ),
+    },
+    "network.publicSubnetIds": {
+        kind: "array",
+        schema: z.array(
+            z
+                .string()
+                .regex(/^subnet-[0-9a-f]{8,17}$/, { error: "must be a subnet id such as subnet-0123456789abcdef0" }),
+        ),
+    },
 
     "cluster.name": {
         kind: "string",
@@ -142,12 +150,21 @@ export const KEYS = {
     "nodes.instanceTypes": {
         kind: "array",
         schema: z
-            .array(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: "must be an EC2 instance type such as m6i.large" }))
+            .array(
+                z
+                    .string()
+                    .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: "must be an EC2 instance type such as m6i.large" }),
+            )
             .min(1, { error: "must list at least one instance type" }),
     },
     "nodes.amiType": {
         kind: "string",
-        schema: oneOf(["AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD", "BOTTLEROCKET_x86_64", "BOTTLEROCKET_ARM_64"]),
+        schema: oneOf([
+            "AL2023_x86_64_STANDARD",
+            "AL2023_ARM_64_STANDARD",
+            "BOTTLEROCKET_x86_64",
+            "BOTTLEROCKET_ARM_64",
+        ]),
     },
     "nodes.diskSizeGiB": { kind: "integer", schema: int(20, 16384) },
     "nodes.minSize": { kind: "integer", schema: int(1, 1000) },
@@ -176,7 +193,9 @@ export const KEYS = {
     "certManager.solver": { kind: "string", schema: oneOf(["http01", "dns01"]) },
     "certManager.hostedZoneId": {
         kind: "string",
-        schema: z.string().regex(/^(Z[A-Z0-9]{4,31})?$/, { error: "must be a Route53 hosted zone id such as Z0123456789ABCDEFGHIJ" }),
+        schema: z
+            .string()
+            .regex(/^(Z[A-Z0-9]{4,31})?$/, { error: "must be a Route53 hosted zone id such as Z0123456789ABCDEFGHIJ" }),
     },
     "certManager.ingressClass": { kind: "string", schema: nonEmpty },
 
@@ -198,7 +217,10 @@ export const KEYS = {
     "checkout.memoryLimit": { kind: "string", schema: quantity("memory") },
     "checkout.dbPoolMax": { kind: "integer", schema: int(1, 1000) },
     "checkout.logLevel": { kind: "string", schema: oneOf(["debug", "info", "warn", "error"]) },
-    "checkout.egress": { kind: "structured", schema: z.array(egressRule, { error: "must be a list of {name, cidr, port, protocol?}" }) },
+    "checkout.egress": {
+        kind: "structured",
+        schema: z.array(egressRule, { error: "must be a list of {name, cidr, port, protocol?}" }),
+    },
     "checkout.extraEnv": {
         kind: "structured",
         schema: z.record(envName, z.string({ error: "must be a string (quote numbers)" }), {

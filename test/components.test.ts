@@ -9,8 +9,12 @@ import { Registry, lifecyclePolicy } from "../components/registry";
 import { parseQuantity } from "../stacks/config";
 import { at, find, ofType } from "./helpers";
 
-const OIDC = { arn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC", issuerUrl: "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC" };
-const components = (init: () => void) => runWithMocks(init, { project: "checkout-platform", stack: "unit", mode: "test" });
+const OIDC = {
+    arn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC",
+    issuerUrl: "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC",
+};
+const components = (init: () => void) =>
+    runWithMocks(init, { project: "checkout-platform", stack: "unit", mode: "test" });
 
 describe("pure functions", () => {
     it("imageRef: a tag with ':', a digest with '@'", () => {
@@ -31,12 +35,25 @@ describe("pure functions", () => {
     });
 
     it("subnetRoleTags: load balancer discovery tags per role", () => {
-        assert.deepStrictEqual(subnetRoleTags("c", "public"), { "kubernetes.io/cluster/c": "shared", "kubernetes.io/role/elb": "1" });
-        assert.deepStrictEqual(subnetRoleTags("c", "private"), { "kubernetes.io/cluster/c": "shared", "kubernetes.io/role/internal-elb": "1" });
+        assert.deepStrictEqual(subnetRoleTags("c", "public"), {
+            "kubernetes.io/cluster/c": "shared",
+            "kubernetes.io/role/elb": "1",
+        });
+        assert.deepStrictEqual(subnetRoleTags("c", "private"), {
+            "kubernetes.io/cluster/c": "shared",
+            "kubernetes.io/role/internal-elb": "1",
+        });
     });
 
     it("parseQuantity: CPU in millicores, memory in bytes", () => {
-        const table: [string, number][] = [["300m", 300], ["1", 1000], ["0.5", 500], ["384Mi", 384 * 2 ** 20], ["1Gi", 2 ** 30], ["64Ki", 65536]];
+        const table: [string, number][] = [
+            ["300m", 300],
+            ["1", 1000],
+            ["0.5", 500],
+            ["384Mi", 384 * 2 ** 20],
+            ["1Gi", 2 ** 30],
+            ["64Ki", 65536],
+        ];
         for (const [q, n] of table) assert.strictEqual(parseQuantity(q), n, q);
         assert.throws(() => parseQuantity("1 Gi"));
     });
@@ -55,10 +72,19 @@ describe("pure functions", () => {
     it("route53Dns01Policy: the zone only, TXT _acme-challenge records only", () => {
         const doc = route53Dns01Policy("Z123");
         const actions = doc.Statement.map((s) => s.Action);
-        assert.deepStrictEqual(actions, ["route53:GetChange", "route53:ListResourceRecordSets", "route53:ChangeResourceRecordSets"]);
-        assert.deepStrictEqual(doc.Statement.slice(1).map((s) => s.Resource), ["arn:aws:route53:::hostedzone/Z123", "arn:aws:route53:::hostedzone/Z123"]);
+        assert.deepStrictEqual(actions, [
+            "route53:GetChange",
+            "route53:ListResourceRecordSets",
+            "route53:ChangeResourceRecordSets",
+        ]);
+        assert.deepStrictEqual(
+            doc.Statement.slice(1).map((s) => s.Resource),
+            ["arn:aws:route53:::hostedzone/Z123", "arn:aws:route53:::hostedzone/Z123"],
+        );
         assert.ok(!JSON.stringify(doc).includes('"*"'), "no wildcard resource or action");
-        assert.deepStrictEqual(doc.Statement[2].Condition?.["ForAllValues:StringEquals"], { "route53:ChangeResourceRecordSetsRecordTypes": ["TXT"] });
+        assert.deepStrictEqual(doc.Statement[2].Condition?.["ForAllValues:StringEquals"], {
+            "route53:ChangeResourceRecordSetsRecordTypes": ["TXT"],
+        });
     });
 
     it("logsKeyPolicy: CloudWatch Logs of the region may use the key for this cluster's groups only", () => {
@@ -73,44 +99,85 @@ describe("pure functions", () => {
 
     it("lifecyclePolicy: untagged expire by age first, then tagged beyond the newest N", () => {
         const p = lifecyclePolicy(7, 30);
-        assert.deepStrictEqual(p.rules.map((r) => [r.rulePriority, r.selection.tagStatus, r.selection.countType, r.selection.countNumber]), [
-            [1, "untagged", "sinceImagePushed", 7],
-            [2, "any", "imageCountMoreThan", 30],
-        ]);
+        assert.deepStrictEqual(
+            p.rules.map((r) => [r.rulePriority, r.selection.tagStatus, r.selection.countType, r.selection.countNumber]),
+            [
+                [1, "untagged", "sinceImagePushed", 7],
+                [2, "any", "imageCountMoreThan", 30],
+            ],
+        );
     });
 
     it("certManagerValues: HA and PDBs from 2 replicas; IRSA annotation only with a role", () => {
-        const table: [number, string | undefined, boolean][] = [[1, undefined, false], [2, "arn:role", true], [3, undefined, true]];
+        const table: [number, string | undefined, boolean][] = [
+            [1, undefined, false],
+            [2, "arn:role", true],
+            [3, undefined, true],
+        ];
         for (const [replicas, role, ha] of table) {
             const v = certManagerValues(replicas, role);
-            for (const p of ["replicaCount", "webhook.replicaCount", "cainjector.replicaCount"]) assert.strictEqual(at(v, p), replicas);
-            for (const p of ["podDisruptionBudget.enabled", "webhook.podDisruptionBudget.enabled", "cainjector.podDisruptionBudget.enabled"])
+            for (const p of ["replicaCount", "webhook.replicaCount", "cainjector.replicaCount"])
+                assert.strictEqual(at(v, p), replicas);
+            for (const p of [
+                "podDisruptionBudget.enabled",
+                "webhook.podDisruptionBudget.enabled",
+                "cainjector.podDisruptionBudget.enabled",
+            ])
                 assert.strictEqual(at(v, p), ha, p);
-            assert.deepStrictEqual(at(v, "serviceAccount.annotations"), role ? { "eks.amazonaws.com/role-arn": role } : undefined);
+            assert.deepStrictEqual(
+                at(v, "serviceAccount.annotations"),
+                role ? { "eks.amazonaws.com/role-arn": role } : undefined,
+            );
             assert.strictEqual(at(v, "crds.enabled"), true);
             assert.ok(at(v, "resources.requests.cpu") && at(v, "webhook.resources.limits.memory"));
         }
-        assert.deepStrictEqual(at(certManagerValues(2, "arn:role"), "serviceAccount.annotations"), { "eks.amazonaws.com/role-arn": "arn:role" });
+        assert.deepStrictEqual(at(certManagerValues(2, "arn:role"), "serviceAccount.annotations"), {
+            "eks.amazonaws.com/role-arn": "arn:role",
+        });
     });
 
     it("clusterIssuerSpec: HTTP01 through an ingress class, or DNS01 through Route53", () => {
         const http = clusterIssuerSpec("https://acme", "a@b.c", "k", { type: "http01", ingressClass: "alb" });
         assert.deepStrictEqual(http.acme.solvers, [{ http01: { ingress: { ingressClassName: "alb" } } }]);
-        const dns = clusterIssuerSpec("https://acme", "a@b.c", "k", { type: "dns01", hostedZoneId: "Z1", region: "eu-west-1" });
+        const dns = clusterIssuerSpec("https://acme", "a@b.c", "k", {
+            type: "dns01",
+            hostedZoneId: "Z1",
+            region: "eu-west-1",
+        });
         assert.deepStrictEqual(dns.acme.solvers, [{ dns01: { route53: { region: "eu-west-1", hostedZoneID: "Z1" } } }]);
         assert.deepStrictEqual(dns.acme.privateKeySecretRef, { name: "k" });
     });
 
     it("containerEnv: the five managed settings first, extra ones sorted", () => {
-        const env = containerEnv({ serviceName: "svc", dbPoolMax: 7, logLevel: "warn", extraEnv: { ZED: "1", ALPHA: "2" } });
-        assert.deepStrictEqual(env.map((e) => `${String(e.name)}=${String(e.value)}`), [
-            "PORT=8080", "OTEL_SERVICE_NAME=svc", "DB_POOL_MAX=7", "LOG_LEVEL=warn", "SHUTDOWN_TIMEOUT_SECONDS=25", "ALPHA=2", "ZED=1",
-        ]);
+        const env = containerEnv({
+            serviceName: "svc",
+            dbPoolMax: 7,
+            logLevel: "warn",
+            extraEnv: { ZED: "1", ALPHA: "2" },
+        });
+        assert.deepStrictEqual(
+            env.map((e) => `${String(e.name)}=${String(e.value)}`),
+            [
+                "PORT=8080",
+                "OTEL_SERVICE_NAME=svc",
+                "DB_POOL_MAX=7",
+                "LOG_LEVEL=warn",
+                "SHUTDOWN_TIMEOUT_SECONDS=25",
+                "ALPHA=2",
+                "ZED=1",
+            ],
+        );
     });
 
     it("podSpec: restricted security context, distinct probes on the named port, drain shorter than the grace period", () => {
         const spec = podSpec({
-            app: "a", image: "img:1", serviceAccountName: "sa", serviceName: "a", dbPoolMax: 1, logLevel: "info", extraEnv: {},
+            app: "a",
+            image: "img:1",
+            serviceAccountName: "sa",
+            serviceName: "a",
+            dbPoolMax: 1,
+            logLevel: "info",
+            extraEnv: {},
             resources: { cpuRequest: "300m", cpuLimit: "600m", memoryRequest: "384Mi", memoryLimit: "768Mi" },
         });
         const c = at(spec, "containers.0") as Record<string, unknown>;
@@ -123,8 +190,13 @@ describe("pure functions", () => {
         assert.notStrictEqual(at(c, "readinessProbe.httpGet.path"), at(c, "livenessProbe.httpGet.path"));
         assert.strictEqual(at(c, "readinessProbe.httpGet.port"), at(c, "ports.0.name"));
         const preStop = Number(at(c, "lifecycle.preStop.sleep.seconds"));
-        const shutdown = Number((c.env as { name: string; value: string }[]).find((e) => e.name === "SHUTDOWN_TIMEOUT_SECONDS")?.value);
-        assert.ok(preStop + shutdown < Number(spec.terminationGracePeriodSeconds), "preStop + drain fit in the grace period");
+        const shutdown = Number(
+            (c.env as { name: string; value: string }[]).find((e) => e.name === "SHUTDOWN_TIMEOUT_SECONDS")?.value,
+        );
+        assert.ok(
+            preStop + shutdown < Number(spec.terminationGracePeriodSeconds),
+            "preStop + drain fit in the grace period",
+        );
         assert.deepStrictEqual(at(spec, "volumes.0"), { name: "tmp", emptyDir: { sizeLimit: "256Mi" } });
         assert.strictEqual(at(spec, "topologySpreadConstraints.0.whenUnsatisfiable"), "ScheduleAnyway");
         assert.strictEqual(at(spec, "automountServiceAccountToken"), false);
@@ -133,8 +205,14 @@ describe("pure functions", () => {
     it("hpaSpec: CPU 70% and memory 80%, fast scale-up, 300 s scale-down window", () => {
         const spec = hpaSpec("dep", { minReplicas: 2, maxReplicas: 5 });
         assert.deepStrictEqual(
-            (spec.metrics as { resource: { name: string; target: { averageUtilization: number } } }[]).map((m) => [m.resource.name, m.resource.target.averageUtilization]),
-            [["cpu", 70], ["memory", 80]],
+            (spec.metrics as { resource: { name: string; target: { averageUtilization: number } } }[]).map((m) => [
+                m.resource.name,
+                m.resource.target.averageUtilization,
+            ]),
+            [
+                ["cpu", 70],
+                ["memory", 80],
+            ],
         );
         assert.strictEqual(at(spec, "behavior.scaleDown.stabilizationWindowSeconds"), 300);
         assert.strictEqual(at(spec, "behavior.scaleUp.stabilizationWindowSeconds"), 0);
@@ -144,8 +222,14 @@ describe("pure functions", () => {
     it("egressRules: DNS to kube-dns first, then one rule per dependency", () => {
         const rules = egressRules([{ name: "pg", cidr: "10.0.0.0/16", port: 5432, protocol: "TCP" }]);
         assert.strictEqual(rules.length, 2);
-        assert.deepStrictEqual(rules[0].ports, [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }]);
-        assert.deepStrictEqual(rules[1], { to: [{ ipBlock: { cidr: "10.0.0.0/16" } }], ports: [{ protocol: "TCP", port: 5432 }] });
+        assert.deepStrictEqual(rules[0].ports, [
+            { protocol: "UDP", port: 53 },
+            { protocol: "TCP", port: 53 },
+        ]);
+        assert.deepStrictEqual(rules[1], {
+            to: [{ ipBlock: { cidr: "10.0.0.0/16" } }],
+            ports: [{ protocol: "TCP", port: 5432 }],
+        });
         assert.strictEqual(egressRules([]).length, 1);
     });
 });
@@ -154,19 +238,45 @@ describe("components under the mock engine", () => {
     it("Network with an existing VPC creates nothing and passes the ids through", async () => {
         let net: Network | undefined;
         const run = await components(() => {
-            net = new Network("net", { vpc: { mode: "existing", vpcId: "vpc-1", privateSubnetIds: ["subnet-a", "subnet-b"], publicSubnetIds: [] }, clusterName: "c" });
+            net = new Network("net", {
+                vpc: {
+                    mode: "existing",
+                    vpcId: "vpc-1",
+                    privateSubnetIds: ["subnet-a", "subnet-b"],
+                    publicSubnetIds: [],
+                },
+                clusterName: "c",
+            });
         });
-        assert.deepStrictEqual(run.resources.filter((r) => r.custom || r.remote).map((r) => r.type), []);
-        assert.deepStrictEqual(await new Promise((resolve) => net!.privateSubnetIds.apply(resolve)), ["subnet-a", "subnet-b"]);
+        assert.deepStrictEqual(
+            run.resources.filter((r) => r.custom || r.remote).map((r) => r.type),
+            [],
+        );
+        assert.deepStrictEqual(await new Promise((resolve) => net!.privateSubnetIds.apply(resolve)), [
+            "subnet-a",
+            "subnet-b",
+        ]);
     });
 
     it("Network sizes the VPC's subnets from its prefix and tags them for load balancers", async () => {
         const run = await components(() => {
-            new Network("net", { vpc: { mode: "create", cidrBlock: "10.8.0.0/18", azCount: 2, natGateways: "single" }, clusterName: "c" });
+            new Network("net", {
+                vpc: { mode: "create", cidrBlock: "10.8.0.0/18", azCount: 2, natGateways: "single" },
+                clusterName: "c",
+            });
         });
         const vpc = find(run, "awsx:ec2:Vpc", "net-vpc");
-        assert.deepStrictEqual((vpc.props.subnetSpecs as { type: string; cidrMask: number }[]).map((s) => [s.type, s.cidrMask]), [["Private", 21], ["Public", 24]]);
-        assert.strictEqual((at(vpc.props, "subnetSpecs.1.tags") as Record<string, string>)["kubernetes.io/role/elb"], "1");
+        assert.deepStrictEqual(
+            (vpc.props.subnetSpecs as { type: string; cidrMask: number }[]).map((s) => [s.type, s.cidrMask]),
+            [
+                ["Private", 21],
+                ["Public", 24],
+            ],
+        );
+        assert.strictEqual(
+            (at(vpc.props, "subnetSpecs.1.tags") as Record<string, string>)["kubernetes.io/role/elb"],
+            "1",
+        );
     });
 
     it("Registry defaults: KMS-encrypted, not force-deletable, with a lifecycle policy", async () => {
@@ -191,7 +301,12 @@ describe("components under the mock engine", () => {
 
     it("CertManager with HTTP01 creates no IAM role; the release is pinned", async () => {
         const run = await components(() => {
-            new CertManager("cm", { replicas: 1, acmeEmail: "a@b.c", solver: { type: "http01", ingressClass: "nginx" }, oidc: OIDC });
+            new CertManager("cm", {
+                replicas: 1,
+                acmeEmail: "a@b.c",
+                solver: { type: "http01", ingressClass: "nginx" },
+                oidc: OIDC,
+            });
         });
         assert.deepStrictEqual(ofType(run, "aws:iam/role:Role"), []);
         const release = find(run, "kubernetes:helm.sh/v3:Release", "cm-release");

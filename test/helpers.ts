@@ -11,14 +11,20 @@ export function find(run: ProgramRun, type: string, name: string): RecordedResou
     assert.strictEqual(
         hits.length,
         1,
-        `expected one ${type} named ${name}; have: ${ofType(run, type).map((r) => r.name).join(", ") || "none of that type"}`,
+        `expected one ${type} named ${name}; have: ${
+            ofType(run, type)
+                .map((r) => r.name)
+                .join(", ") || "none of that type"
+        }`,
     );
     return hits[0];
 }
 
 /** Reads a nested property by dotted path (array indexes as numbers). */
 export function at(obj: unknown, dotted: string): unknown {
-    return dotted.split(".").reduce<unknown>((v, k) => (v == null ? undefined : (v as Record<string, unknown>)[k]), obj);
+    return dotted
+        .split(".")
+        .reduce<unknown>((v, k) => (v == null ? undefined : (v as Record<string, unknown>)[k]), obj);
 }
 
 export function byUrn(run: ProgramRun, urn: string | undefined): RecordedResource | undefined {

@@ -35,8 +35,12 @@ for (const stack of ["dev", "prod"]) {
 
         it("registers every resource under one stack root, each with a URN, names unique per type", () => {
             const roots = run().resources.filter((r) => !r.parent);
-            assert.deepStrictEqual(roots.map((r) => r.type), ["pulumi:pulumi:Stack"]);
-            for (const r of run().resources) assert.ok(r.urn.startsWith(`urn:pulumi:${stack}::checkout-platform::`), r.name);
+            assert.deepStrictEqual(
+                roots.map((r) => r.type),
+                ["pulumi:pulumi:Stack"],
+            );
+            for (const r of run().resources)
+                assert.ok(r.urn.startsWith(`urn:pulumi:${stack}::checkout-platform::`), r.name);
             assert.strictEqual(new Set(run().resources.map((r) => r.urn)).size, run().resources.length);
         });
 
@@ -45,7 +49,10 @@ for (const stack of ["dev", "prod"]) {
             const key = find(run(), T.kmsKey, "cluster-secrets-key");
             assert.strictEqual(cluster.props.name, `checkout-${stack}`);
             assert.strictEqual(cluster.props.authenticationMode, "API");
-            assert.strictEqual(cluster.props.encryptionConfigKeyArn, `arn:aws:kms:eu-west-1:${FAKE_ACCOUNT}:key/cluster-secrets-key`);
+            assert.strictEqual(
+                cluster.props.encryptionConfigKeyArn,
+                `arn:aws:kms:eu-west-1:${FAKE_ACCOUNT}:key/cluster-secrets-key`,
+            );
             assert.strictEqual(key.props.enableKeyRotation, true);
             assert.strictEqual(cluster.props.createOidcProvider, true);
             assert.deepStrictEqual(cluster.props.upgradePolicy, { supportType: "STANDARD" });
@@ -69,7 +76,11 @@ for (const stack of ["dev", "prod"]) {
 
         it("puts the managed node group in the VPC's private subnets with IMDSv2", () => {
             const ng = find(run(), T.nodeGroup, "cluster-nodes");
-            assert.deepStrictEqual(ng.props.subnetIds, ["subnet-01000000000000000", "subnet-01100000000000000", "subnet-01200000000000000"]);
+            assert.deepStrictEqual(ng.props.subnetIds, [
+                "subnet-01000000000000000",
+                "subnet-01100000000000000",
+                "subnet-01200000000000000",
+            ]);
             assert.strictEqual(ng.props.enableIMDSv2, true);
             assert.strictEqual(ng.props.version, "1.33");
         });
@@ -78,8 +89,13 @@ for (const stack of ["dev", "prod"]) {
             const addon = ofType(run(), T.addon).find((a) => a.props.addonName === "amazon-cloudwatch-observability");
             assert.ok(addon, "the amazon-cloudwatch-observability add-on exists");
             const role = find(run(), T.role, "container-insights-role");
-            assert.strictEqual(addon.props.serviceAccountRoleArn, `arn:aws:iam::${FAKE_ACCOUNT}:role/container-insights-role-0123456`);
-            const trust = json(role.props.assumeRolePolicy) as { Statement: { Condition: { StringEquals: Record<string, string> } }[] };
+            assert.strictEqual(
+                addon.props.serviceAccountRoleArn,
+                `arn:aws:iam::${FAKE_ACCOUNT}:role/container-insights-role-0123456`,
+            );
+            const trust = json(role.props.assumeRolePolicy) as {
+                Statement: { Condition: { StringEquals: Record<string, string> } }[];
+            };
             const cond = trust.Statement[0].Condition.StringEquals;
             const issuer = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE";
             assert.deepStrictEqual(cond, {
@@ -102,14 +118,19 @@ for (const stack of ["dev", "prod"]) {
             assert.strictEqual(providers.length, 1);
             const k8sObjects = run().resources.filter((r) => r.type.startsWith("kubernetes:"));
             assert.ok(k8sObjects.length >= 10);
-            for (const r of k8sObjects) assert.ok(r.provider?.startsWith(providers[0].urn + "::"), `${r.type} ${r.name} uses ${r.provider}`);
+            for (const r of k8sObjects)
+                assert.ok(r.provider?.startsWith(providers[0].urn + "::"), `${r.type} ${r.name} uses ${r.provider}`);
         });
 
         it("creates the ClusterIssuers only after the cert-manager release", () => {
             const release = find(run(), T.release, "cert-manager-release");
             const issuers = ofType(run(), T.issuer);
-            assert.deepStrictEqual(issuers.map((i) => at(i.props, "metadata.name")).sort(), ["letsencrypt-production", "letsencrypt-staging"]);
-            for (const i of issuers) assert.ok(i.dependencies.includes(release.urn), `${i.name} depends on the release`);
+            assert.deepStrictEqual(issuers.map((i) => at(i.props, "metadata.name")).sort(), [
+                "letsencrypt-production",
+                "letsencrypt-staging",
+            ]);
+            for (const i of issuers)
+                assert.ok(i.dependencies.includes(release.urn), `${i.name} depends on the release`);
             assert.strictEqual(release.props.name, "cert-manager");
             assert.strictEqual(at(release.props, "values.crds.enabled"), true);
             assert.strictEqual(at(release.props, "values.installCRDs"), undefined);
@@ -129,14 +150,23 @@ for (const stack of ["dev", "prod"]) {
 
         it("exports the outputs, the kubeconfig as a secret", async () => {
             assert.deepStrictEqual(Object.keys(run().outputs).sort(), [
-                "checkoutNamespace", "checkoutServiceName", "clusterIssuers", "clusterName", "ecrRepositoryUrl",
-                "kubeconfig", "logGroupNames", "oidcProviderArn", "vpcId",
+                "checkoutNamespace",
+                "checkoutServiceName",
+                "clusterIssuers",
+                "clusterName",
+                "ecrRepositoryUrl",
+                "kubeconfig",
+                "logGroupNames",
+                "oidcProviderArn",
+                "vpcId",
             ]);
             assert.strictEqual(run().outputs.clusterName, `checkout-${stack}`);
             assert.strictEqual(run().outputs.checkoutServiceName, "checkout-service");
             assert.deepStrictEqual(run().outputs.logGroupNames, [
                 `/aws/eks/checkout-${stack}/cluster`,
-                ...["application", "dataplane", "host", "performance"].map((s) => `/aws/containerinsights/checkout-${stack}/${s}`),
+                ...["application", "dataplane", "host", "performance"].map(
+                    (s) => `/aws/containerinsights/checkout-${stack}/${s}`,
+                ),
             ]);
             assert.strictEqual(await pulumi.isSecret(run().exports.kubeconfig as pulumi.Output<string>), true);
             assert.strictEqual(await pulumi.isSecret(run().exports.clusterName as pulumi.Output<string>), false);
@@ -153,7 +183,8 @@ describe("program: what differs between dev and prod", () => {
         const d = typeCounts(dev());
         const p = typeCounts(prod());
         const diff: Record<string, [number, number]> = {};
-        for (const t of new Set([...Object.keys(d), ...Object.keys(p)])) if (d[t] !== p[t]) diff[t] = [d[t] ?? 0, p[t] ?? 0];
+        for (const t of new Set([...Object.keys(d), ...Object.keys(p)]))
+            if (d[t] !== p[t]) diff[t] = [d[t] ?? 0, p[t] ?? 0];
         assert.deepStrictEqual(diff, {
             "aws:iam/role:Role": [2, 3],
             "aws:iam/rolePolicy:RolePolicy": [0, 1],
@@ -163,8 +194,14 @@ describe("program: what differs between dev and prod", () => {
     });
 
     it("NAT gateways: one in dev, one per AZ in prod, over 3 AZs", () => {
-        assert.deepStrictEqual(both((r) => at(find(r, T.vpc, "network-vpc").props, "natGateways.strategy")), { dev: "Single", prod: "OnePerAz" });
-        assert.deepStrictEqual(both((r) => find(r, T.vpc, "network-vpc").props.numberOfAvailabilityZones), { dev: 3, prod: 3 });
+        assert.deepStrictEqual(
+            both((r) => at(find(r, T.vpc, "network-vpc").props, "natGateways.strategy")),
+            { dev: "Single", prod: "OnePerAz" },
+        );
+        assert.deepStrictEqual(
+            both((r) => find(r, T.vpc, "network-vpc").props.numberOfAvailabilityZones),
+            { dev: 3, prod: 3 },
+        );
     });
 
     it("API endpoint: public for an allow-list in dev, private in prod", () => {
@@ -178,7 +215,13 @@ describe("program: what differs between dev and prod", () => {
     it("control-plane logs: api/audit/authenticator in dev, all five in prod; deletion protection only in prod", () => {
         const c = both((r) => find(r, T.cluster, "cluster-eks").props);
         assert.deepStrictEqual(c.dev.enabledClusterLogTypes, ["api", "audit", "authenticator"]);
-        assert.deepStrictEqual(c.prod.enabledClusterLogTypes, ["api", "audit", "authenticator", "controllerManager", "scheduler"]);
+        assert.deepStrictEqual(c.prod.enabledClusterLogTypes, [
+            "api",
+            "audit",
+            "authenticator",
+            "controllerManager",
+            "scheduler",
+        ]);
         assert.deepStrictEqual([c.dev.deletionProtection, c.prod.deletionProtection], [false, true]);
     });
 
@@ -186,16 +229,25 @@ describe("program: what differs between dev and prod", () => {
         const groups = both((r) => ofType(r, T.logGroup));
         assert.strictEqual(groups.dev.length, 5);
         assert.ok(groups.dev.every((g) => g.props.retentionInDays === 30 && g.props.kmsKeyId === undefined));
-        assert.ok(groups.prod.every((g) => g.props.retentionInDays === 365 && String(g.props.kmsKeyId).includes(":key/logs-key")));
-        const policy = json(find(prod(), T.kmsKey, "logs-key").props.policy) as { Statement: { Principal: Record<string, string> }[] };
+        assert.ok(
+            groups.prod.every(
+                (g) => g.props.retentionInDays === 365 && String(g.props.kmsKeyId).includes(":key/logs-key"),
+            ),
+        );
+        const policy = json(find(prod(), T.kmsKey, "logs-key").props.policy) as {
+            Statement: { Principal: Record<string, string> }[];
+        };
         assert.deepStrictEqual(policy.Statement[1].Principal, { Service: "logs.eu-west-1.amazonaws.com" });
     });
 
     it("node group: 2-4 nodes in dev, 3-9 in prod", () => {
-        assert.deepStrictEqual(both((r) => find(r, T.nodeGroup, "cluster-nodes").props.scalingConfig), {
-            dev: { minSize: 2, desiredSize: 2, maxSize: 4 },
-            prod: { minSize: 3, desiredSize: 3, maxSize: 9 },
-        });
+        assert.deepStrictEqual(
+            both((r) => find(r, T.nodeGroup, "cluster-nodes").props.scalingConfig),
+            {
+                dev: { minSize: 2, desiredSize: 2, maxSize: 4 },
+                prod: { minSize: 3, desiredSize: 3, maxSize: 9 },
+            },
+        );
     });
 
     it("checkout HPA: 2-4 in dev, 3-12 in prod", () => {
@@ -209,15 +261,22 @@ describe("program: what differs between dev and prod", () => {
         for (const path of ["replicaCount", "webhook.replicaCount", "cainjector.replicaCount"]) {
             assert.deepStrictEqual([at(values.dev, path), at(values.prod, path)], [1, 2], path);
         }
-        assert.deepStrictEqual([at(values.dev, "podDisruptionBudget.enabled"), at(values.prod, "podDisruptionBudget.enabled")], [false, true]);
+        assert.deepStrictEqual(
+            [at(values.dev, "podDisruptionBudget.enabled"), at(values.prod, "podDisruptionBudget.enabled")],
+            [false, true],
+        );
         assert.strictEqual(at(values.dev, "serviceAccount.annotations"), undefined);
         assert.strictEqual(
             at(values.prod, "serviceAccount.annotations")?.["eks.amazonaws.com/role-arn" as keyof unknown],
             `arn:aws:iam::${FAKE_ACCOUNT}:role/cert-manager-dns01-role-0123456`,
         );
-        const solver = both((r) => at(find(r, T.issuer, "cert-manager-issuer-production").props, "spec.acme.solvers.0"));
+        const solver = both((r) =>
+            at(find(r, T.issuer, "cert-manager-issuer-production").props, "spec.acme.solvers.0"),
+        );
         assert.deepStrictEqual(solver.dev, { http01: { ingress: { ingressClassName: "alb" } } });
-        assert.deepStrictEqual(solver.prod, { dns01: { route53: { region: "eu-west-1", hostedZoneID: "Z0123456789ABCDEFGHIJ" } } });
+        assert.deepStrictEqual(solver.prod, {
+            dns01: { route53: { region: "eu-west-1", hostedZoneID: "Z0123456789ABCDEFGHIJ" } },
+        });
     });
 
     it("ECR: force-deletable and AES256 in dev; protected and KMS-encrypted in prod", () => {

@@ -121,13 +121,19 @@ export class CheckoutService extends pulumi.ComponentResource {
 
         new k8s.autoscaling.v2.HorizontalPodAutoscaler(
             `${name}-hpa`,
-            { metadata: { name: APP, namespace: ns, labels }, spec: hpaSpec(deployment.metadata.name, args.autoscaling) },
+            {
+                metadata: { name: APP, namespace: ns, labels },
+                spec: hpaSpec(deployment.metadata.name, args.autoscaling),
+            },
             child,
         );
 
         new k8s.policy.v1.PodDisruptionBudget(
             `${name}-pdb`,
-            { metadata: { name: APP, namespace: ns, labels }, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } },
+            {
+                metadata: { name: APP, namespace: ns, labels },
+                spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
+            },
             child,
         );
 

@@ -156,7 +156,10 @@ export interface AutoscalingArgs {
 }
 
 /** HPA behaviour: scale up at once, scale down only after 5 minutes of lower load. */
-export function hpaSpec(target: Input<string>, a: AutoscalingArgs): k8s.types.input.autoscaling.v2.HorizontalPodAutoscalerSpec {
+export function hpaSpec(
+    target: Input<string>,
+    a: AutoscalingArgs,
+): k8s.types.input.autoscaling.v2.HorizontalPodAutoscalerSpec {
     const utilisation = (name: "cpu" | "memory", averageUtilization: number) => ({
         type: "Resource",
         resource: { name, target: { type: "Utilization", averageUtilization } },
@@ -198,5 +201,8 @@ export function egressRules(deps: readonly EgressRule[]): k8s.types.input.networ
             { protocol: "TCP", port: 53 },
         ],
     };
-    return [dns, ...deps.map((d) => ({ to: [{ ipBlock: { cidr: d.cidr } }], ports: [{ protocol: d.protocol, port: d.port }] }))];
+    return [
+        dns,
+        ...deps.map((d) => ({ to: [{ ipBlock: { cidr: d.cidr } }], ports: [{ protocol: d.protocol, port: d.port }] })),
+    ];
 }
