@@ -1,5 +1,7 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
 import * as http from "node:http";
+import * as path from "node:path";
 
 import { createApp } from "../src/app";
 import { gate, postCheckout, request, startApp, stop, testConfig, type Running } from "./helpers";
@@ -368,6 +370,18 @@ describe("checkout-service HTTP routes", () => {
             assert.notEqual(a.registry, b.registry);
             assert.match(await a.registry.metrics(), /^process_cpu_user_seconds_total\{service="checkout-test"\} /m);
             await Promise.all([a.shutdown(), b.shutdown()]);
+        });
+    });
+
+    describe("filesystem", () => {
+        it("never touches the filesystem from src/ (read-only root filesystem; logs go to stdout)", () => {
+            const srcDir = path.resolve(__dirname, "..", "src");
+            const files = fs.readdirSync(srcDir).filter((f) => f.endsWith(".ts"));
+            assert.ok(files.includes("app.ts"), `expected the sources in ${srcDir}`);
+            for (const file of files) {
+                const source = fs.readFileSync(path.join(srcDir, file), "utf8");
+                assert.doesNotMatch(source, /from "(node:)?fs(\/promises)?"|require\("(node:)?fs/, file);
+            }
         });
     });
 });
