@@ -1,0 +1,224 @@
+/**
+ * Cross-resource Kubernetes guardrails: every workload is covered by a PDB and by NetworkPolicies
+ * (ingress and egress rules, DNS egress), every workload namespace has a default-deny policy, and
+ * every HPA scales a Deployment of this program that does not set replicas itself.
+ *
+ * Live stack policies see outputs: a Deployment's live object carries `spec.replicas` (defaulted by
+ * the API server or set by the HPA), so "the program sets replicas" is read from managedFields
+ * there (a `pulumi-kubernetes*` manager owning f:spec.f:replicas), and from the inputs otherwise.
+ */
+import type { PolicyResource } from "@pulumi/policy";
+import { StackGraph, label } from "../lib/graph";
+import { POD_TYPES, namespaceOf, podLabelsOf, selectorMatches } from "../lib/k8s";
+import { stackRule } from "../lib/rule";
+import { Rec, UNKNOWN, Unknown, at, isRecord, list, plain, show, stringList } from "../lib/values";
+import { HPA_TYPES } from "./k8s-objects";
+
+const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
+const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+/** Workloads a PDB is expected for (replicated, evictable). */
+const PDB_WORKLOADS = [DEPLOYMENT, "kubernetes:apps/v1:StatefulSet"];
+
+function providerProps(r: PolicyResource): Record<string, unknown> | undefined {
+    const p = r.provider ? plain(r.provider.props) : undefined;
+    return isRecord(p) ? p : undefined;
+}
+
+function nsOf(g: StackGraph, r: PolicyResource): string | Unknown {
+    return namespaceOf(g.props(r), providerProps(r));
+}
+
+/** Objects of `types` in namespace `ns` (unknown namespaces are left out). */
+function inNamespace(g: StackGraph, ns: string, ...types: string[]): PolicyResource[] {
+    return g.ofType(...types).filter((r) => nsOf(g, r) === ns);
+}
+
+/** The `policyTypes` a NetworkPolicy effectively has (Kubernetes' defaulting when unset). */
+function policyTypes(np: Rec): string[] | Unknown {
+    const spec = at(np, "spec");
+    const declared = stringList(at(spec, "policyTypes"));
+    if (declared === UNKNOWN) return UNKNOWN;
+    if (declared !== undefined && declared.length > 0) return declared;
+    return at(spec, "egress") !== undefined ? ["Ingress", "Egress"] : ["Ingress"];
+}
+
+function isEmptySelector(sel: unknown): boolean {
+    if (!isRecord(sel)) return false;
+    const labels = sel.matchLabels;
+    const exprs = sel.matchExpressions;
+    return (labels === undefined || (isRecord(labels) && Object.keys(labels).length === 0)) && (exprs === undefined || (Array.isArray(exprs) && exprs.length === 0));
+}
+
+/** Whether an egress rule lets DNS (port 53, or any port) out. */
+function allowsDns(rule: unknown): boolean {
+    const ports = list(at(rule, "ports"));
+    if (ports === UNKNOWN) return true;
+    if (ports.length === 0) return true;
+    return ports.some((p) => {
+        const port = at(p, "port");
+        return port === undefined || port === UNKNOWN || port === 53 || port === "53" || (typeof port === "string" && /dns/i.test(port));
+    });
+}
+
+export const k8sPdbPerWorkload = stackRule({
+    name: "k8s-pdb-per-workload",
+    description: "Every Deployment (and StatefulSet) has a PodDisruptionBudget selecting its pods.",
+    tier: "B",
+    remediation: "create a policy/v1 PodDisruptionBudget in the same namespace with selector = the pod template labels and maxUnavailable: 1.",
+    check: (s) => {
+        const g = new StackGraph(s.resources);
+        for (const w of g.ofType(...PDB_WORKLOADS)) {
+            const ns = nsOf(g, w);
+            if (ns === UNKNOWN) continue;
+            const labels = podLabelsOf(w.type, g.props(w));
+            const matches = inNamespace(g, ns, PDB).map((pdb) => selectorMatches(at(g.props(pdb), "spec", "selector"), labels));
+            if (matches.includes(true) || matches.includes(UNKNOWN)) continue;
+            s.report(`${label(w)} (namespace ${ns}) has no PodDisruptionBudget selecting its pods`, w.urn);
+        }
+    },
+});
+
+export const k8sNetworkPolicyPerWorkload = stackRule({
+    name: "k8s-networkpolicy-per-workload",
+    description:
+        "Every workload's pods are selected by a NetworkPolicy of their own, and the policies selecting them give Ingress and Egress rules including DNS egress.",
+    tier: "B",
+    remediation:
+        "add a NetworkPolicy with podSelector = the pod labels, policyTypes [Ingress, Egress], the ingress it serves, and egress to kube-dns on UDP/TCP 53 plus its real dependencies.",
+    check: (s) => {
+        const g = new StackGraph(s.resources);
+        for (const w of g.ofType(...POD_TYPES)) {
+            const ns = nsOf(g, w);
+            if (ns === UNKNOWN) continue;
+            const labels = podLabelsOf(w.type, g.props(w));
+            const selecting: Rec[] = [];
+            let unknown = false;
+            for (const np of inNamespace(g, ns, NETWORK_POLICY)) {
+                const m = selectorMatches(at(g.props(np), "spec", "podSelector"), labels);
+                if (m === UNKNOWN) unknown = true;
+                if (m === true) selecting.push(g.props(np));
+            }
+            if (unknown) continue;
+            const problems: string[] = [];
+            if (!selecting.some((np) => !isEmptySelector(at(np, "spec", "podSelector")))) {
+                problems.push("no NetworkPolicy selects its pods specifically");
+            }
+            const types = selecting.map(policyTypes);
+            if (types.includes(UNKNOWN)) continue;
+            const flat = (types as string[][]).flat();
+            const ingressRules = selecting.flatMap((np) => {
+                const l = list(at(np, "spec", "ingress"));
+                return l === UNKNOWN ? [UNKNOWN] : l;
+            });
+            const egressRules = selecting
+                .filter((np) => (policyTypes(np) as string[]).includes("Egress"))
+                .flatMap((np) => {
+                    const l = list(at(np, "spec", "egress"));
+                    return l === UNKNOWN ? [UNKNOWN] : l;
+                });
+            if (!flat.includes("Ingress") || ingressRules.length === 0) problems.push("no Ingress rules");
+            if (!flat.includes("Egress") || egressRules.length === 0) problems.push("no Egress rules");
+            else if (!egressRules.some(allowsDns)) problems.push("egress does not allow DNS (port 53)");
+            if (problems.length > 0) s.report(`${label(w)} (namespace ${ns}): ${problems.join("; ")}`, w.urn);
+        }
+    },
+});
+
+export const k8sNamespaceDefaultDeny = stackRule({
+    name: "k8s-namespace-default-deny",
+    description: "Every namespace with workloads has a default-deny NetworkPolicy (all pods, Ingress and Egress, no rules).",
+    tier: "B",
+    remediation: 'add a NetworkPolicy with podSelector: {}, policyTypes: ["Ingress", "Egress"] and no ingress/egress rules.',
+    check: (s) => {
+        const g = new StackGraph(s.resources);
+        const namespaces = new Set<string>();
+        for (const w of g.ofType(...POD_TYPES)) {
+            const ns = nsOf(g, w);
+            if (ns !== UNKNOWN) namespaces.add(ns);
+        }
+        for (const ns of namespaces) {
+            const denies = inNamespace(g, ns, NETWORK_POLICY).some((np) => {
+                const p = g.props(np);
+                const types = policyTypes(p);
+                if (types === UNKNOWN) return true;
+                const spec = at(p, "spec");
+                const noRules = (k: string) => {
+                    const l = list(at(spec, k));
+                    return l !== UNKNOWN && l.length === 0;
+                };
+                return isEmptySelector(at(spec, "podSelector")) && types.includes("Ingress") && types.includes("Egress") && noRules("ingress") && noRules("egress");
+            });
+            if (!denies) s.report(`namespace ${ns} has no default-deny NetworkPolicy`);
+        }
+    },
+});
+
+/** Whether the program (not the API server or the HPA) sets `spec.replicas` of a Deployment. */
+export function programSetsReplicas(props: Rec): boolean | Unknown {
+    const managed = list(at(props, "metadata", "managedFields"));
+    if (managed !== UNKNOWN && managed.length > 0) {
+        return managed.some((m) => {
+            const manager = at(m, "manager");
+            return typeof manager === "string" && /pulumi/i.test(manager) && at(m, "fieldsV1", "f:spec", "f:replicas") !== undefined;
+        });
+    }
+    const replicas = at(props, "spec", "replicas");
+    return replicas !== undefined;
+}
+
+const SCALABLE_KINDS: Readonly<Record<string, string>> = {
+    Deployment: DEPLOYMENT,
+    StatefulSet: "kubernetes:apps/v1:StatefulSet",
+    ReplicaSet: "kubernetes:apps/v1:ReplicaSet",
+};
+
+export const k8sHpaTarget = stackRule({
+    name: "k8s-hpa-target",
+    description: "Every HPA's scaleTargetRef names a Deployment this program creates, and that Deployment sets no spec.replicas.",
+    tier: "B",
+    remediation:
+        "reference the Deployment through its output (scaleTargetRef.name: deployment.metadata.name) and remove spec.replicas from it (each up would reset the HPA's count).",
+    check: (s) => {
+        const g = new StackGraph(s.resources);
+        for (const hpa of g.ofType(...HPA_TYPES)) {
+            const p = g.props(hpa);
+            const ref = at(p, "spec", "scaleTargetRef");
+            const kind = at(ref, "kind");
+            const name = at(ref, "name");
+            if (ref === UNKNOWN || kind === UNKNOWN) continue;
+            const targetType = SCALABLE_KINDS[String(kind)];
+            if (!targetType) {
+                s.report(`${label(hpa)} scales a ${show(kind)}, not a Deployment`, hpa.urn);
+                continue;
+            }
+            const ns = nsOf(g, hpa);
+            if (ns === UNKNOWN) continue;
+            const candidates = inNamespace(g, ns, targetType);
+            let targets: PolicyResource[];
+            if (typeof name === "string") {
+                targets = candidates.filter((d) => {
+                    const actual = at(g.props(d), "metadata", "name");
+                    if (typeof actual === "string") return actual === name;
+                    // Inputs without metadata.name (the mock view): the name is `<logical>-<suffix>`.
+                    return actual === undefined && (name === d.name || name.startsWith(`${d.name}-`));
+                });
+                if (targets.length === 0 && candidates.some((d) => at(g.props(d), "metadata", "name") === UNKNOWN)) continue;
+            } else {
+                targets = g.dependenciesOfType(hpa, targetType).filter((d) => candidates.includes(d));
+                if (targets.length === 0 && !g.hasVisibleDependencies(hpa)) continue;
+            }
+            if (targets.length === 0) {
+                s.report(`${label(hpa)} targets ${String(kind)} ${show(name)} in ${ns}, which this program does not create`, hpa.urn);
+                continue;
+            }
+            for (const d of targets) {
+                if (programSetsReplicas(g.props(d)) === true) {
+                    s.report(`${label(d)} is scaled by ${label(hpa)} but sets spec.replicas (${show(at(g.props(d), "spec", "replicas"))})`, d.urn);
+                }
+            }
+        }
+    },
+});
+
+export const k8sStackRules = [k8sPdbPerWorkload, k8sNetworkPolicyPerWorkload, k8sNamespaceDefaultDeny, k8sHpaTarget];
