@@ -248,7 +248,7 @@ export interface PlannedResource {
 export const ECR_REPOSITORY_TYPE = "aws:ecr/repository:Repository";
 
 /**
- * URNs of the component that owns the ECR repository, and everything under it: the first,
+ * URNs of the stack root, the component that owns the ECR repository, and everything under it: the first,
  * targeted `up` creates only these, so the image can be pushed before the Deployment that pulls
  * it exists. Throws unless exactly one repository is planned.
  */
@@ -272,7 +272,10 @@ export function registryTargets(resources: readonly PlannedResource[]): string[]
         }
         return false;
     };
-    return resources.filter(within).map((r) => r.urn);
+    // The stack's root resource too: on a new stack it does not exist yet, and the targeted
+    // resources are its descendants.
+    const root = resources.filter((r) => r.type === "pulumi:pulumi:Stack").map((r) => r.urn);
+    return [...root, ...resources.filter(within).map((r) => r.urn)];
 }
 
 /** Where the readiness endpoint answers: the Service port to forward and the probe's HTTP path. */

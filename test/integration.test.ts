@@ -206,8 +206,8 @@ describe("integration run helpers", () => {
             { urn: cluster, type: "platform:cluster:Cluster", parent: stack },
         ];
 
-        it("targets the repository's top-level component and everything under it", () => {
-            assert.deepEqual(registryTargets(planned).sort(), [comp, lifecycle, repo].sort());
+        it("targets the stack root, the repository's top-level component and everything under it", () => {
+            assert.deepEqual(registryTargets(planned).sort(), [stack, comp, lifecycle, repo].sort());
         });
 
         it("refuses a plan without exactly one repository", () => {
