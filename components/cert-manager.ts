@@ -46,7 +46,7 @@ const PSS_RESTRICTED = {
 };
 
 /** Helm values for the chart; pure, so the per-stack differences are tested without an engine. */
-export function certManagerValues(replicas: number, roleArn?: string): Record<string, unknown> {
+export function certManagerValues(replicas: number, roleArn?: pulumi.Input<string>): Record<string, unknown> {
     const ha = replicas >= 2;
     const resources = (cpu: string, memory: string) => ({ requests: { cpu, memory }, limits: { memory } });
     const pdb = { enabled: ha, maxUnavailable: 1 };
@@ -151,9 +151,8 @@ export class CertManager extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const values = this.dns01Role
-            ? this.dns01Role.arn.apply((arn) => certManagerValues(args.replicas, arn))
-            : certManagerValues(args.replicas);
+        // Only the role ARN is unknown before the first deployment; the rest of the values are not.
+        const values = certManagerValues(args.replicas, this.dns01Role?.arn);
 
         this.release = new k8s.helm.v3.Release(
             `${name}-release`,

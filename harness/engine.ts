@@ -1,5 +1,6 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as settingsModule from "@pulumi/pulumi/runtime/settings";
 import * as stateModule from "@pulumi/pulumi/runtime/state";
@@ -19,11 +20,21 @@ export interface RecordedResource {
     props: Record<string, unknown>;
     parent?: string;
     provider?: string;
+    /** Every resource this one waits for: its input references and its `dependsOn`. */
     dependencies: string[];
+    /** Input property -> the resources its value came from. */
+    propertyDependencies: Record<string, string[]>;
+    /** Explicit `dependsOn` (dependencies that no input explains). */
     dependsOn?: string[];
     protect?: boolean;
     ignoreChanges?: string[];
+    replaceOnChanges?: string[];
     deleteBeforeReplace?: boolean;
+    retainOnDelete?: boolean;
+    additionalSecretOutputs?: string[];
+    /** Provider plugin version requested, if any. */
+    version?: string;
+    /** A multi-language (remote) component such as eks:index:Cluster: a boundary the mocks do not enter. */
     remote?: boolean;
     wire: Record<string, unknown>;
 }
@@ -71,20 +82,6 @@ const state = stateModule as unknown as {
 };
 
 type Callback = (err: unknown, resp?: unknown) => void;
-interface RegisterRequest {
-    getType(): string;
-    getName(): string;
-    getCustom(): boolean;
-    getParent(): string;
-    getProvider(): string;
-    getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
-    getDependenciesList(): string[];
-    getProtect?(): boolean;
-    getIgnorechangesList(): string[];
-    getDeletebeforereplace(): boolean;
-    getRemote(): boolean;
-    getProvidersMap(): { toObject(): [string, string][] };
-}
 
 /** Strips the wire markers: secrets to their values, unknowns to undefined, references to URNs. */
 export function plain(value: unknown): unknown {
@@ -108,8 +105,15 @@ export function plain(value: unknown): unknown {
 class RecordingMonitor extends MockMonitor {
     readonly recorded: RecordedResource[] = [];
 
-    override async registerResource(req: RegisterRequest, callback: Callback): Promise<void> {
-        const wire = req.getObject()?.toJavaScript() ?? {};
+    override async registerResource(req: RegisterResourceRequest, callback: Callback): Promise<void> {
+        const wire = (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
+        const propertyDependencies: Record<string, string[]> = {};
+        req.getPropertydependenciesMap().forEach((deps, key) => {
+            if (deps.getUrnsList().length) propertyDependencies[key] = [...deps.getUrnsList()].sort();
+        });
+        const fromInputs = new Set(Object.values(propertyDependencies).flat());
+        const dependencies = [...req.getDependenciesList()].sort();
+        const list = (l: string[]) => (l.length ? [...l] : undefined);
         const entry: RecordedResource = {
             type: req.getType(),
             name: req.getName(),
@@ -118,10 +122,16 @@ class RecordingMonitor extends MockMonitor {
             props: plain(wire) as Record<string, unknown>,
             parent: req.getParent() || undefined,
             provider: req.getProvider() || undefined,
-            dependencies: [...req.getDependenciesList()].sort(),
-            protect: req.getProtect?.() || undefined,
-            ignoreChanges: req.getIgnorechangesList().length ? [...req.getIgnorechangesList()] : undefined,
+            dependencies,
+            propertyDependencies,
+            dependsOn: list(dependencies.filter((d) => !fromInputs.has(d))),
+            protect: req.getProtect() || undefined,
+            ignoreChanges: list(req.getIgnorechangesList()),
+            replaceOnChanges: list(req.getReplaceonchangesList()),
             deleteBeforeReplace: req.getDeletebeforereplace() || undefined,
+            retainOnDelete: req.getRetainondelete() || undefined,
+            additionalSecretOutputs: list(req.getAdditionalsecretoutputsList()),
+            version: req.getVersion() || undefined,
             remote: req.getRemote() || undefined,
             wire,
         };
