@@ -7,7 +7,8 @@ import { PolicyPack } from "@pulumi/policy";
 import { PACK_NAME, allPolicies } from "./policies";
 
 new PolicyPack(PACK_NAME, {
-    description: "Guardrails for the checkout EKS platform (DESIGN.md checklist): AWS and Kubernetes, B always, P in prod.",
+    description:
+        "Guardrails for the checkout EKS platform (DESIGN.md checklist): AWS and Kubernetes, B always, P in prod.",
     enforcementLevel: "mandatory",
     policies: [...allPolicies],
 });

@@ -160,10 +160,15 @@ function* plan(
                 const o = objects.get(r.urn) as PolicyResource;
                 if (r.parent && objects.has(r.parent)) o.parent = objects.get(r.parent);
                 o.dependencies = resolve([...r.dependencies, ...(r.dependsOn ?? [])]);
-                for (const [k, urns] of Object.entries(r.propertyDependencies ?? {})) o.propertyDependencies[k] = resolve(urns);
+                for (const [k, urns] of Object.entries(r.propertyDependencies ?? {}))
+                    o.propertyDependencies[k] = resolve(urns);
             }
             const args: StackValidationArgs = { resources: [...objects.values()], stackTags, getConfig, notApplicable };
-            yield { policy: policy.name, where: "the stack", call: () => policy.validateStack(args, (m, urn) => push(m, urn)) };
+            yield {
+                policy: policy.name,
+                where: "the stack",
+                call: () => policy.validateStack(args, (m, urn) => push(m, urn)),
+            };
             continue;
         }
 
@@ -183,7 +188,11 @@ function* plan(
                 notApplicable,
             };
             // The engine ignores the urn argument of reportViolation in resource policies.
-            yield { policy: policy.name, where: r.urn, call: () => policy.validateResource(args, (m) => push(m, r.urn)) };
+            yield {
+                policy: policy.name,
+                where: r.urn,
+                call: () => policy.validateResource(args, (m) => push(m, r.urn)),
+            };
         }
     }
 }
@@ -198,7 +207,11 @@ function rethrow(policy: string, where: string, e: unknown): never {
  * Runs every rule over the recorded resources, synchronously (all rules in this pack are).
  * @param config environment (default prod) and knobs, as in config.ts
  */
-export function runPolicies(resources: RecordedResource[], config: PolicyConfig = {}, options: RunOptions = {}): Violation[] {
+export function runPolicies(
+    resources: RecordedResource[],
+    config: PolicyConfig = {},
+    options: RunOptions = {},
+): Violation[] {
     const out: Violation[] = [];
     for (const step of plan(resources, config, options, out)) {
         try {

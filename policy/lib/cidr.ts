@@ -18,7 +18,7 @@ export function cidrWithin(inner: string, outer: string): boolean {
     if (!i || !o) return inner.trim() === outer.trim();
     if (i.bits < o.bits) return false;
     const mask = o.bits === 0 ? 0 : (0xffffffff << (32 - o.bits)) >>> 0;
-    return ((i.base & mask) >>> 0) === o.base;
+    return (i.base & mask) >>> 0 === o.base;
 }
 
 /** 0.0.0.0/0 and ::/0, and anything with a /0 prefix. */

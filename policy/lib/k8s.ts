@@ -35,7 +35,8 @@ export function podSpecOf(type: string, props: Rec): unknown {
 /** Labels of the pods a controller creates (`Pod`: its own labels). */
 export function podLabelsOf(type: string, props: Rec): unknown {
     if (type === "kubernetes:core/v1:Pod") return at(props, "metadata", "labels");
-    if (type === "kubernetes:batch/v1:CronJob") return at(props, "spec", "jobTemplate", "spec", "template", "metadata", "labels");
+    if (type === "kubernetes:batch/v1:CronJob")
+        return at(props, "spec", "jobTemplate", "spec", "template", "metadata", "labels");
     return at(props, "spec", "template", "metadata", "labels");
 }
 
@@ -47,7 +48,10 @@ export interface ContainerRef {
 }
 
 /** Containers of a pod spec; `UNKNOWN` if the list itself is unknown. Unknown elements are skipped. */
-export function containersOf(podSpec: unknown, kinds: ContainerRef["kind"][] = ["container", "initContainer", "ephemeralContainer"]): ContainerRef[] | Unknown {
+export function containersOf(
+    podSpec: unknown,
+    kinds: ContainerRef["kind"][] = ["container", "initContainer", "ephemeralContainer"],
+): ContainerRef[] | Unknown {
     if (podSpec === UNKNOWN) return UNKNOWN;
     const fields: Record<ContainerRef["kind"], string> = {
         container: "containers",

@@ -16,7 +16,8 @@ export const ecrImmutableTags = resourceRule({
     types: [REPOSITORY],
     check: (r) => {
         const v = r.props.imageTagMutability;
-        if (v !== UNKNOWN && v !== "IMMUTABLE") r.report(`imageTagMutability is ${v === undefined ? "not set (MUTABLE)" : show(v)}`);
+        if (v !== UNKNOWN && v !== "IMMUTABLE")
+            r.report(`imageTagMutability is ${v === undefined ? "not set (MUTABLE)" : show(v)}`);
     },
 });
 
@@ -44,7 +45,8 @@ export const ecrEncryption = resourceRule({
     name: "ecr-encryption",
     description: "The repository's encryption is configured explicitly (AES256 or KMS).",
     tier: "B",
-    remediation: 'set encryptionConfigurations: [{ encryptionType: "KMS", kmsKey }] (or "AES256" where a KMS key is not required).',
+    remediation:
+        'set encryptionConfigurations: [{ encryptionType: "KMS", kmsKey }] (or "AES256" where a KMS key is not required).',
     types: [REPOSITORY],
     check: (r) => {
         const t = encryptionType(r.props);
@@ -65,7 +67,8 @@ export const ecrKmsEncryption = resourceRule({
         if (t === UNKNOWN) return;
         if (t !== "KMS" && t !== "KMS_DSSE") return r.report(`encryptionType is ${show(t)}, not KMS`);
         const key = at(list(r.props.encryptionConfigurations), 0, "kmsKey");
-        if (key === undefined || key === "") r.report("encryptionType is KMS but no kmsKey is given (the AWS-managed key is used)");
+        if (key === undefined || key === "")
+            r.report("encryptionType is KMS but no kmsKey is given (the AWS-managed key is used)");
     },
 });
 

@@ -22,7 +22,9 @@ function missingLogTypes(types: readonly string[], logTypes: unknown, report: (m
     if (enabled === UNKNOWN) return;
     const missing = types.filter((t) => !(enabled ?? []).includes(t));
     if (missing.length > 0) {
-        report(`control-plane log types ${missing.join(", ")} are not enabled (enabledClusterLogTypes = ${show(logTypes)})`);
+        report(
+            `control-plane log types ${missing.join(", ")} are not enabled (enabledClusterLogTypes = ${show(logTypes)})`,
+        );
     }
 }
 
@@ -53,7 +55,8 @@ export const eksSecretsEncryption = resourceRule({
     check: (r) => {
         if (r.type === EKS_COMPONENT) {
             const arn = r.props.encryptionConfigKeyArn;
-            if (arn === undefined || arn === "") r.report("encryptionConfigKeyArn is not set, so Secrets are not KMS-encrypted");
+            if (arn === undefined || arn === "")
+                r.report("encryptionConfigKeyArn is not set, so Secrets are not KMS-encrypted");
             return;
         }
         const config = r.props.encryptionConfig;
@@ -75,9 +78,11 @@ export const eksAuthenticationModeApi = resourceRule({
     remediation: 'set authenticationMode: "API" (eks.AuthenticationMode.Api) and grant access with accessEntries.',
     types: CLUSTER_TYPES,
     check: (r) => {
-        const mode = r.type === EKS_COMPONENT ? r.props.authenticationMode : at(r.props, "accessConfig", "authenticationMode");
+        const mode =
+            r.type === EKS_COMPONENT ? r.props.authenticationMode : at(r.props, "accessConfig", "authenticationMode");
         if (mode === UNKNOWN) return;
-        if (mode !== "API") r.report(`authenticationMode is ${mode === undefined ? "not set (CONFIG_MAP)" : show(mode)}`);
+        if (mode !== "API")
+            r.report(`authenticationMode is ${mode === undefined ? "not set (CONFIG_MAP)" : show(mode)}`);
     },
 });
 
@@ -108,7 +113,9 @@ export const eksEndpointRestricted = resourceRule({
                 r.knobs.allowedEndpointCidrs.length > 0 &&
                 !r.knobs.allowedEndpointCidrs.some((allowed) => cidrWithin(cidr, allowed))
             ) {
-                r.report(`publicAccessCidrs entry ${cidr} is outside allowedEndpointCidrs (${r.knobs.allowedEndpointCidrs.join(", ")})`);
+                r.report(
+                    `publicAccessCidrs entry ${cidr} is outside allowedEndpointCidrs (${r.knobs.allowedEndpointCidrs.join(", ")})`,
+                );
             }
         }
     },
@@ -148,7 +155,9 @@ export const eksVpcCniNetworkPolicy = resourceRule({
     check: (r) => {
         if (r.type === EKS_COMPONENT) {
             if (r.props.useDefaultVpcCni === true) {
-                r.report("useDefaultVpcCni is true, so the vpc-cni add-on (and its network policy agent) is not configured");
+                r.report(
+                    "useDefaultVpcCni is true, so the vpc-cni add-on (and its network policy agent) is not configured",
+                );
                 return;
             }
             const v = at(r.props, "vpcCniOptions", "enableNetworkPolicy");
@@ -166,7 +175,10 @@ export const eksVpcCniNetworkPolicy = resourceRule({
         if (doc === undefined) return r.report("the vpc-cni add-on has no configurationValues");
         if (!doc.ok) return r.report(`configurationValues is not JSON: ${doc.error}`);
         const v = at(doc.value, "enableNetworkPolicy");
-        if (v !== "true") r.report(`configurationValues.enableNetworkPolicy is ${show(v)} (the add-on schema wants the string "true")`);
+        if (v !== "true")
+            r.report(
+                `configurationValues.enableNetworkPolicy is ${show(v)} (the add-on schema wants the string "true")`,
+            );
     },
 });
 
@@ -207,7 +219,10 @@ export const eksControlPlaneLogGroup = stackRule({
         for (const c of clustersOf(g)) {
             if (c.name === UNKNOWN) continue;
             if (typeof c.name !== "string" || c.name === "") {
-                s.report(`${label(c.r)} has no explicit name, so its control-plane log group name is not known`, c.r.urn);
+                s.report(
+                    `${label(c.r)} has no explicit name, so its control-plane log group name is not known`,
+                    c.r.urn,
+                );
                 continue;
             }
             const wanted = controlPlaneLogGroupName(c.name);
@@ -215,7 +230,10 @@ export const eksControlPlaneLogGroup = stackRule({
             if (!group) {
                 s.report(`no log group ${wanted} is created for cluster ${c.name}`, c.r.urn);
             } else if (g.hasVisibleDependencies(c.r) && !g.waitsFor(c.r, group)) {
-                s.report(`cluster ${c.name} does not depend on its log group ${wanted}, so EKS may create it first`, c.r.urn);
+                s.report(
+                    `cluster ${c.name} does not depend on its log group ${wanted}, so EKS may create it first`,
+                    c.r.urn,
+                );
             }
         }
     },
@@ -235,7 +253,8 @@ export const eksWorkloadIdentity = stackRule({
         for (const c of clustersOf(g)) {
             const create = c.component ? g.props(c.component).createOidcProvider : undefined;
             if (create === true || create === UNKNOWN) continue;
-            const ownProvider = c.component && oidcProviders.some((p) => g.isDescendantOf(p, c.component as PolicyResource));
+            const ownProvider =
+                c.component && oidcProviders.some((p) => g.isDescendantOf(p, c.component as PolicyResource));
             const standaloneProvider = oidcProviders.some((p) => {
                 const url = g.props(p).url;
                 return url === UNKNOWN || (typeof url === "string" && EKS_ISSUER.test(`${url}/`));

@@ -35,7 +35,8 @@ function checkDocument(doc: ParsedPolicy | Unknown | undefined, where: string, r
 
 export const iamNoWildcardAdmin = resourceRule({
     name: "iam-no-wildcard-admin",
-    description: 'No IAM policy allows "*" / "*:*" actions (or Allow+NotAction on "*"), and AdministratorAccess is never attached.',
+    description:
+        'No IAM policy allows "*" / "*:*" actions (or Allow+NotAction on "*"), and AdministratorAccess is never attached.',
     tier: "B",
     remediation: "list the actions the workload needs on the resources it needs them on.",
     types: [ROLE, ...POLICY_DOC_TYPES, ...ATTACHMENT_TYPES],
@@ -52,7 +53,8 @@ export const iamNoWildcardAdmin = resourceRule({
         }
         const managed = list(r.props.managedPolicyArns);
         if (managed !== UNKNOWN) {
-            for (const arn of managed) if (typeof arn === "string" && ADMIN_POLICY.test(arn)) r.report(`managedPolicyArns has ${arn}`);
+            for (const arn of managed)
+                if (typeof arn === "string" && ADMIN_POLICY.test(arn)) r.report(`managedPolicyArns has ${arn}`);
         }
     },
 });
@@ -126,8 +128,13 @@ export const iamIrsaTrustPinned = resourceRule({
             const aud = entries.filter((c) => c.operator === "StringEquals" && c.key.endsWith(":aud"));
             const subjects = sub.flatMap((c) => c.values);
             if (subjects.length !== 1) {
-                r.report(`${where} pins ${subjects.length} subjects with StringEquals <issuer>:sub (${show(subjects)}); it must pin exactly one`);
-            } else if (subjects[0] !== UNKNOWN && !(typeof subjects[0] === "string" && SERVICE_ACCOUNT_SUBJECT.test(subjects[0]))) {
+                r.report(
+                    `${where} pins ${subjects.length} subjects with StringEquals <issuer>:sub (${show(subjects)}); it must pin exactly one`,
+                );
+            } else if (
+                subjects[0] !== UNKNOWN &&
+                !(typeof subjects[0] === "string" && SERVICE_ACCOUNT_SUBJECT.test(subjects[0]))
+            ) {
                 r.report(`${where} :sub is ${show(subjects[0])}, not system:serviceaccount:<namespace>:<name>`);
             }
             const audiences = aud.flatMap((c) => c.values);
@@ -177,7 +184,9 @@ function consumersOf(g: StackGraph): RoleConsumer[] {
         const name = at(p, "metadata", "name");
         if (ns === UNKNOWN || name === UNKNOWN) continue;
         const subject =
-            typeof name === "string" ? `system:serviceaccount:${typeof ns === "string" ? ns : "default"}:${name}` : undefined;
+            typeof name === "string"
+                ? `system:serviceaccount:${typeof ns === "string" ? ns : "default"}:${name}`
+                : undefined;
         out.push({ r: sa, roleArn: arn, subject, why: "the ServiceAccount has no explicit metadata.name" });
     }
     for (const rel of g.ofType("kubernetes:helm.sh/v3:Release")) {

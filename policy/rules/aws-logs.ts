@@ -21,7 +21,8 @@ export const cloudwatchLogRetentionValid = resourceRule({
         const v = r.props.retentionInDays;
         if (v === UNKNOWN) return;
         if (v === undefined || v === 0) return r.report("retentionInDays is not set, so events never expire");
-        if (!(VALID_RETENTION_DAYS as readonly unknown[]).includes(v)) r.report(`retentionInDays ${show(v)} is not a value CloudWatch accepts`);
+        if (!(VALID_RETENTION_DAYS as readonly unknown[]).includes(v))
+            r.report(`retentionInDays ${show(v)} is not a value CloudWatch accepts`);
     },
 });
 
@@ -57,7 +58,8 @@ const LOGS_SERVICE = /^logs(\.[a-z0-9-]+)?\.amazonaws\.com(\.cn)?$/;
 
 export const cloudwatchLogKmsKeyPolicy = stackRule({
     name: "cloudwatch-log-kms-key-policy",
-    description: "A KMS key this program creates for a log group lets CloudWatch Logs use it (or creating the group fails).",
+    description:
+        "A KMS key this program creates for a log group lets CloudWatch Logs use it (or creating the group fails).",
     tier: "B",
     remediation:
         "add a key policy statement allowing Principal { Service: logs.<region>.amazonaws.com } kms:Encrypt*, Decrypt*, ReEncrypt*, GenerateDataKey*, Describe*.",
@@ -80,9 +82,18 @@ export const cloudwatchLogKmsKeyPolicy = stackRule({
                         st.effect === "Allow" &&
                         principals(st.principal, "Service").some((p) => typeof p === "string" && LOGS_SERVICE.test(p)),
                 );
-            if (!allowsLogs) s.report(`${label(key)} (the key of ${label(lg)}) has no key policy statement for CloudWatch Logs`, key.urn);
+            if (!allowsLogs)
+                s.report(
+                    `${label(key)} (the key of ${label(lg)}) has no key policy statement for CloudWatch Logs`,
+                    key.urn,
+                );
         }
     },
 });
 
-export const logRules = [cloudwatchLogRetentionValid, cloudwatchLogRetentionMinimum, cloudwatchLogKms, cloudwatchLogKmsKeyPolicy];
+export const logRules = [
+    cloudwatchLogRetentionValid,
+    cloudwatchLogRetentionMinimum,
+    cloudwatchLogKms,
+    cloudwatchLogKmsKeyPolicy,
+];

@@ -30,7 +30,8 @@ export const eksManagedNodeGroupsOnly = resourceRule({
     types: [EKS_COMPONENT, ...SELF_MANAGED],
     check: (r) => {
         if (r.type !== EKS_COMPONENT) return r.report(`${r.type} is a self-managed node group`);
-        if (hasDefaultNodeGroup(r.props)) r.report("the cluster creates its self-managed default node group (skipDefaultNodeGroup is not true)");
+        if (hasDefaultNodeGroup(r.props))
+            r.report("the cluster creates its self-managed default node group (skipDefaultNodeGroup is not true)");
     },
 });
 
@@ -44,13 +45,17 @@ export const eksNodesPrivate = resourceRule({
     check: (r) => {
         if (r.type === EKS_COMPONENT) {
             if (hasDefaultNodeGroup(r.props) && r.props.nodeAssociatePublicIpAddress !== false) {
-                r.report(`nodeAssociatePublicIpAddress is ${show(r.props.nodeAssociatePublicIpAddress)} for the default node group`);
+                r.report(
+                    `nodeAssociatePublicIpAddress is ${show(r.props.nodeAssociatePublicIpAddress)} for the default node group`,
+                );
             }
             return;
         }
         if (r.type === MANAGED_NODE_GROUP) {
             if (r.props.subnetIds === undefined) {
-                r.report("subnetIds is not set, so the node group uses all the cluster's subnets, public ones included");
+                r.report(
+                    "subnetIds is not set, so the node group uses all the cluster's subnets, public ones included",
+                );
             }
             return;
         }

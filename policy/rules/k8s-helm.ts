@@ -27,27 +27,34 @@ export const helmReleasePinned = resourceRule({
     name: "helm-release-pinned",
     description: "Helm charts come from a named repository (or OCI registry) at an exact version.",
     tier: "B",
-    remediation: 'set version to an exact chart version (e.g. "v1.21.1") and repositoryOpts.repo (or an oci:// chart reference).',
+    remediation:
+        'set version to an exact chart version (e.g. "v1.21.1") and repositoryOpts.repo (or an oci:// chart reference).',
     types: HELM_TYPES,
     check: (r) => {
         const chart = r.props.chart;
         if (chart === UNKNOWN) return;
-        if (typeof chart === "string" && (chart.startsWith("./") || chart.startsWith("/") || chart.startsWith("../"))) return; // a local chart is versioned with the code
+        if (typeof chart === "string" && (chart.startsWith("./") || chart.startsWith("/") || chart.startsWith("../")))
+            return; // a local chart is versioned with the code
         const repo = at(r.props, "repositoryOpts", "repo");
         if (!(typeof chart === "string" && chart.startsWith("oci://")) && repo === undefined) {
-            r.report(`chart ${show(chart)} has no repositoryOpts.repo, so it resolves against whatever repositories the runner has`);
+            r.report(
+                `chart ${show(chart)} has no repositoryOpts.repo, so it resolves against whatever repositories the runner has`,
+            );
         }
         const version = r.props.version;
         if (version === UNKNOWN) return;
-        if (typeof version !== "string" || !EXACT_VERSION.test(version)) r.report(`version is ${show(version)}, not an exact version`);
+        if (typeof version !== "string" || !EXACT_VERSION.test(version))
+            r.report(`version is ${show(version)}, not an exact version`);
     },
 });
 
 export const certManagerValues = resourceRule({
     name: "cert-manager-values",
-    description: "cert-manager values use only keys the chart knows, with the right types, and install CRDs via crds.enabled (not installCRDs).",
+    description:
+        "cert-manager values use only keys the chart knows, with the right types, and install CRDs via crds.enabled (not installCRDs).",
     tier: "B",
-    remediation: "fix the listed keys against the chart's values.yaml; set crds: { enabled: true } and drop installCRDs.",
+    remediation:
+        "fix the listed keys against the chart's values.yaml; set crds: { enabled: true } and drop installCRDs.",
     types: HELM_TYPES,
     check: (r) => {
         if (!isCertManager(r.props) || r.props.values === UNKNOWN) return;
@@ -63,7 +70,8 @@ const COMPONENTS: readonly { readonly path: readonly string[]; readonly what: st
 
 export const certManagerHighAvailability = resourceRule({
     name: "cert-manager-high-availability",
-    description: "cert-manager's controller, webhook and cainjector run 2+ replicas with PDBs and resource requests (prod).",
+    description:
+        "cert-manager's controller, webhook and cainjector run 2+ replicas with PDBs and resource requests (prod).",
     tier: "P",
     remediation:
         "set replicaCount >= 2, podDisruptionBudget.enabled: true and resources.requests for the controller, webhook. and cainjector.",
@@ -81,7 +89,8 @@ export const certManagerHighAvailability = resourceRule({
                 r.report(`${c.what}: ${prefix}replicaCount is ${show(replicas)} (chart default 1)`);
             }
             const pdb = at(section, "podDisruptionBudget", "enabled");
-            if (pdb !== UNKNOWN && pdb !== true) r.report(`${c.what}: ${prefix}podDisruptionBudget.enabled is ${show(pdb)}`);
+            if (pdb !== UNKNOWN && pdb !== true)
+                r.report(`${c.what}: ${prefix}podDisruptionBudget.enabled is ${show(pdb)}`);
             const requests = at(section, "resources", "requests");
             if (requests !== UNKNOWN && !(isRecord(requests) && Object.keys(requests).length > 0)) {
                 r.report(`${c.what}: ${prefix}resources.requests is ${show(requests)}`);
@@ -94,7 +103,8 @@ const ISSUER_TYPES = ["kubernetes:cert-manager.io/v1:ClusterIssuer", "kubernetes
 
 export const certManagerIssuerAfterRelease = stackRule({
     name: "cert-manager-issuer-after-release",
-    description: "ClusterIssuers and Issuers wait for the cert-manager release (its webhook), or the first up races it.",
+    description:
+        "ClusterIssuers and Issuers wait for the cert-manager release (its webhook), or the first up races it.",
     tier: "B",
     remediation: "create the issuers with { dependsOn: [certManagerRelease] }.",
     check: (s) => {
@@ -109,4 +119,9 @@ export const certManagerIssuerAfterRelease = stackRule({
     },
 });
 
-export const helmRules = [helmReleasePinned, certManagerValues, certManagerHighAvailability, certManagerIssuerAfterRelease];
+export const helmRules = [
+    helmReleasePinned,
+    certManagerValues,
+    certManagerHighAvailability,
+    certManagerIssuerAfterRelease,
+];

@@ -55,11 +55,13 @@ export const k8sNotDefaultNamespace = resourceRule({
     name: "k8s-not-default-namespace",
     description: "Nothing is deployed into the `default` namespace (set explicitly, or through the provider).",
     tier: "B",
-    remediation: "create a Namespace for the workload and set metadata.namespace (or the Helm release's namespace) to it.",
+    remediation:
+        "create a Namespace for the workload and set metadata.namespace (or the Helm release's namespace) to it.",
     types: ["kubernetes:<namespaced kinds>", HELM_RELEASE, "kubernetes:helm.sh/v4:Chart"],
     appliesTo: (t) => isNamespacedObject(t) || t === HELM_RELEASE || t === "kubernetes:helm.sh/v4:Chart",
     check: (r) => {
-        const providerProps = r.provider && isRecord(r.provider.props) ? (r.provider.props as Record<string, unknown>) : undefined;
+        const providerProps =
+            r.provider && isRecord(r.provider.props) ? (r.provider.props as Record<string, unknown>) : undefined;
         let ns: unknown;
         if (r.type.startsWith("kubernetes:helm.sh/")) {
             ns = r.props.namespace;
@@ -127,11 +129,14 @@ export const k8sHpa = resourceRule({
         const min = at(spec, "minReplicas") ?? 1;
         const max = at(spec, "maxReplicas");
         if (typeof min === "number" && min < 2) r.report(`minReplicas is ${min}`);
-        if (typeof min === "number" && typeof max === "number" && max <= min) r.report(`maxReplicas ${max} is not above minReplicas ${min}`);
+        if (typeof min === "number" && typeof max === "number" && max <= min)
+            r.report(`maxReplicas ${max} is not above minReplicas ${min}`);
         const metrics = list(at(spec, "metrics"));
         if (metrics !== UNKNOWN) {
             const cpu = metrics.some(
-                (m) => m === UNKNOWN || (at(m, "type") === "Resource" && [UNKNOWN, "cpu"].includes(at(m, "resource", "name") as string)),
+                (m) =>
+                    m === UNKNOWN ||
+                    (at(m, "type") === "Resource" && [UNKNOWN, "cpu"].includes(at(m, "resource", "name") as string)),
             );
             if (!cpu) r.report("no Resource metric on cpu");
         }
@@ -165,7 +170,9 @@ export const k8sPdbAllowsEviction = resourceRule({
         const spec = at(r.props, "spec");
         if (spec === UNKNOWN) return;
         if (at(spec, "minAvailable") !== undefined) {
-            return r.report(`minAvailable ${show(at(spec, "minAvailable"))} blocks eviction when the HPA sits at its minimum`);
+            return r.report(
+                `minAvailable ${show(at(spec, "minAvailable"))} blocks eviction when the HPA sits at its minimum`,
+            );
         }
         const max = intOrPercent(at(spec, "maxUnavailable"));
         if (max === UNKNOWN) return;
@@ -175,9 +182,11 @@ export const k8sPdbAllowsEviction = resourceRule({
 
 export const k8sExplicitProvider = resourceRule({
     name: "k8s-explicit-provider",
-    description: "Every Kubernetes resource uses the program's explicit provider, never the ambient-kubeconfig default provider.",
+    description:
+        "Every Kubernetes resource uses the program's explicit provider, never the ambient-kubeconfig default provider.",
     tier: "B",
-    remediation: "pass { provider: cluster.provider } (or providers on the parent component) to every Kubernetes resource.",
+    remediation:
+        "pass { provider: cluster.provider } (or providers on the parent component) to every Kubernetes resource.",
     types: ["kubernetes:*"],
     appliesTo: (t) => t.startsWith("kubernetes:"),
     check: (r) => {

@@ -47,7 +47,10 @@ function isEmptySelector(sel: unknown): boolean {
     if (!isRecord(sel)) return false;
     const labels = sel.matchLabels;
     const exprs = sel.matchExpressions;
-    return (labels === undefined || (isRecord(labels) && Object.keys(labels).length === 0)) && (exprs === undefined || (Array.isArray(exprs) && exprs.length === 0));
+    return (
+        (labels === undefined || (isRecord(labels) && Object.keys(labels).length === 0)) &&
+        (exprs === undefined || (Array.isArray(exprs) && exprs.length === 0))
+    );
 }
 
 /** Whether an egress rule lets DNS (port 53, or any port) out. */
@@ -57,7 +60,13 @@ function allowsDns(rule: unknown): boolean {
     if (ports.length === 0) return true;
     return ports.some((p) => {
         const port = at(p, "port");
-        return port === undefined || port === UNKNOWN || port === 53 || port === "53" || (typeof port === "string" && /dns/i.test(port));
+        return (
+            port === undefined ||
+            port === UNKNOWN ||
+            port === 53 ||
+            port === "53" ||
+            (typeof port === "string" && /dns/i.test(port))
+        );
     });
 }
 
@@ -65,14 +74,17 @@ export const k8sPdbPerWorkload = stackRule({
     name: "k8s-pdb-per-workload",
     description: "Every Deployment (and StatefulSet) has a PodDisruptionBudget selecting its pods.",
     tier: "B",
-    remediation: "create a policy/v1 PodDisruptionBudget in the same namespace with selector = the pod template labels and maxUnavailable: 1.",
+    remediation:
+        "create a policy/v1 PodDisruptionBudget in the same namespace with selector = the pod template labels and maxUnavailable: 1.",
     check: (s) => {
         const g = new StackGraph(s.resources);
         for (const w of g.ofType(...PDB_WORKLOADS)) {
             const ns = nsOf(g, w);
             if (ns === UNKNOWN) continue;
             const labels = podLabelsOf(w.type, g.props(w));
-            const matches = inNamespace(g, ns, PDB).map((pdb) => selectorMatches(at(g.props(pdb), "spec", "selector"), labels));
+            const matches = inNamespace(g, ns, PDB).map((pdb) =>
+                selectorMatches(at(g.props(pdb), "spec", "selector"), labels),
+            );
             if (matches.includes(true) || matches.includes(UNKNOWN)) continue;
             s.report(`${label(w)} (namespace ${ns}) has no PodDisruptionBudget selecting its pods`, w.urn);
         }
@@ -127,9 +139,11 @@ export const k8sNetworkPolicyPerWorkload = stackRule({
 
 export const k8sNamespaceDefaultDeny = stackRule({
     name: "k8s-namespace-default-deny",
-    description: "Every namespace with workloads has a default-deny NetworkPolicy (all pods, Ingress and Egress, no rules).",
+    description:
+        "Every namespace with workloads has a default-deny NetworkPolicy (all pods, Ingress and Egress, no rules).",
     tier: "B",
-    remediation: 'add a NetworkPolicy with podSelector: {}, policyTypes: ["Ingress", "Egress"] and no ingress/egress rules.',
+    remediation:
+        'add a NetworkPolicy with podSelector: {}, policyTypes: ["Ingress", "Egress"] and no ingress/egress rules.',
     check: (s) => {
         const g = new StackGraph(s.resources);
         const namespaces = new Set<string>();
@@ -147,7 +161,13 @@ export const k8sNamespaceDefaultDeny = stackRule({
                     const l = list(at(spec, k));
                     return l !== UNKNOWN && l.length === 0;
                 };
-                return isEmptySelector(at(spec, "podSelector")) && types.includes("Ingress") && types.includes("Egress") && noRules("ingress") && noRules("egress");
+                return (
+                    isEmptySelector(at(spec, "podSelector")) &&
+                    types.includes("Ingress") &&
+                    types.includes("Egress") &&
+                    noRules("ingress") &&
+                    noRules("egress")
+                );
             });
             if (!denies) s.report(`namespace ${ns} has no default-deny NetworkPolicy`);
         }
@@ -160,7 +180,11 @@ export function programSetsReplicas(props: Rec): boolean | Unknown {
     if (managed !== UNKNOWN && managed.length > 0) {
         return managed.some((m) => {
             const manager = at(m, "manager");
-            return typeof manager === "string" && /pulumi/i.test(manager) && at(m, "fieldsV1", "f:spec", "f:replicas") !== undefined;
+            return (
+                typeof manager === "string" &&
+                /pulumi/i.test(manager) &&
+                at(m, "fieldsV1", "f:spec", "f:replicas") !== undefined
+            );
         });
     }
     const replicas = at(props, "spec", "replicas");
@@ -175,7 +199,8 @@ const SCALABLE_KINDS: Readonly<Record<string, string>> = {
 
 export const k8sHpaTarget = stackRule({
     name: "k8s-hpa-target",
-    description: "Every HPA's scaleTargetRef names a Deployment this program creates, and that Deployment sets no spec.replicas.",
+    description:
+        "Every HPA's scaleTargetRef names a Deployment this program creates, and that Deployment sets no spec.replicas.",
     tier: "B",
     remediation:
         "reference the Deployment through its output (scaleTargetRef.name: deployment.metadata.name) and remove spec.replicas from it (each up would reset the HPA's count).",
@@ -203,18 +228,25 @@ export const k8sHpaTarget = stackRule({
                     // Inputs without metadata.name (the mock view): the name is `<logical>-<suffix>`.
                     return actual === undefined && (name === d.name || name.startsWith(`${d.name}-`));
                 });
-                if (targets.length === 0 && candidates.some((d) => at(g.props(d), "metadata", "name") === UNKNOWN)) continue;
+                if (targets.length === 0 && candidates.some((d) => at(g.props(d), "metadata", "name") === UNKNOWN))
+                    continue;
             } else {
                 targets = g.dependenciesOfType(hpa, targetType).filter((d) => candidates.includes(d));
                 if (targets.length === 0 && !g.hasVisibleDependencies(hpa)) continue;
             }
             if (targets.length === 0) {
-                s.report(`${label(hpa)} targets ${String(kind)} ${show(name)} in ${ns}, which this program does not create`, hpa.urn);
+                s.report(
+                    `${label(hpa)} targets ${String(kind)} ${show(name)} in ${ns}, which this program does not create`,
+                    hpa.urn,
+                );
                 continue;
             }
             for (const d of targets) {
                 if (programSetsReplicas(g.props(d)) === true) {
-                    s.report(`${label(d)} is scaled by ${label(hpa)} but sets spec.replicas (${show(at(g.props(d), "spec", "replicas"))})`, d.urn);
+                    s.report(
+                        `${label(d)} is scaled by ${label(hpa)} but sets spec.replicas (${show(at(g.props(d), "spec", "replicas"))})`,
+                        d.urn,
+                    );
                 }
             }
         }

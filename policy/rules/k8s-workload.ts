@@ -44,7 +44,8 @@ export const k8sRunAsNonRoot = resourceRule({
     check: (r) =>
         eachContainer(r, undefined, (ref, podSpec) => {
             const nonRoot = effectiveSecurityField(podSpec, ref.c, "runAsNonRoot");
-            if (nonRoot !== UNKNOWN && nonRoot !== true) r.report(`${describeContainer(ref)}: runAsNonRoot is ${show(nonRoot)}`);
+            if (nonRoot !== UNKNOWN && nonRoot !== true)
+                r.report(`${describeContainer(ref)}: runAsNonRoot is ${show(nonRoot)}`);
             const uid = effectiveSecurityField(podSpec, ref.c, "runAsUser");
             if (uid !== UNKNOWN && !(typeof uid === "number" && uid >= MIN_UID)) {
                 r.report(`${describeContainer(ref)}: runAsUser is ${show(uid)}, not >= ${MIN_UID}`);
@@ -61,8 +62,10 @@ export const k8sNoPrivilegeEscalation = resourceRule({
     check: (r) =>
         eachContainer(r, undefined, (ref) => {
             const ape = at(ref.c, "securityContext", "allowPrivilegeEscalation");
-            if (ape !== UNKNOWN && ape !== false) r.report(`${describeContainer(ref)}: allowPrivilegeEscalation is ${show(ape)}`);
-            if (at(ref.c, "securityContext", "privileged") === true) r.report(`${describeContainer(ref)}: privileged is true`);
+            if (ape !== UNKNOWN && ape !== false)
+                r.report(`${describeContainer(ref)}: allowPrivilegeEscalation is ${show(ape)}`);
+            if (at(ref.c, "securityContext", "privileged") === true)
+                r.report(`${describeContainer(ref)}: privileged is true`);
         }),
 });
 
@@ -75,7 +78,8 @@ export const k8sDropAllCapabilities = resourceRule({
     check: (r) =>
         eachContainer(r, undefined, (ref) => {
             const drop = stringList(at(ref.c, "securityContext", "capabilities", "drop"));
-            if (drop !== UNKNOWN && !(drop ?? []).includes("ALL")) r.report(`${describeContainer(ref)}: capabilities.drop is ${show(drop)}`);
+            if (drop !== UNKNOWN && !(drop ?? []).includes("ALL"))
+                r.report(`${describeContainer(ref)}: capabilities.drop is ${show(drop)}`);
             const add = stringList(at(ref.c, "securityContext", "capabilities", "add"));
             if (add !== UNKNOWN) {
                 const extra = (add ?? []).filter((c) => c !== "NET_BIND_SERVICE");
@@ -103,7 +107,8 @@ export const k8sNoHostAccess = resourceRule({
     name: "k8s-no-host-access",
     description: "Pods share no host namespace (network, PID, IPC), bind no host ports and mount no hostPath volumes.",
     tier: "B",
-    remediation: "remove hostNetwork/hostPID/hostIPC, hostPort and hostPath volumes; use a Service and emptyDir/PVC instead.",
+    remediation:
+        "remove hostNetwork/hostPID/hostIPC, hostPort and hostPath volumes; use a Service and emptyDir/PVC instead.",
     types: POD_TYPES,
     check: (r) => {
         const podSpec = podSpecOf(r.type, r.props);
@@ -111,7 +116,8 @@ export const k8sNoHostAccess = resourceRule({
         for (const f of ["hostNetwork", "hostPID", "hostIPC"]) if (at(podSpec, f) === true) r.report(`${f} is true`);
         const volumes = list(at(podSpec, "volumes"));
         if (volumes !== UNKNOWN) {
-            for (const v of volumes) if (at(v, "hostPath") !== undefined) r.report(`volume ${show(at(v, "name"))} is a hostPath`);
+            for (const v of volumes)
+                if (at(v, "hostPath") !== undefined) r.report(`volume ${show(at(v, "name"))} is a hostPath`);
         }
         eachContainer(r, undefined, (ref) => {
             const ports = list(at(ref.c, "ports"));
@@ -128,12 +134,14 @@ export const k8sReadOnlyRootFilesystem = resourceRule({
     name: "k8s-read-only-root-filesystem",
     description: "Every container's root filesystem is read-only (writable paths are emptyDir mounts, e.g. /tmp).",
     tier: "B",
-    remediation: "set securityContext.readOnlyRootFilesystem: true and mount an emptyDir at /tmp (and any other writable path).",
+    remediation:
+        "set securityContext.readOnlyRootFilesystem: true and mount an emptyDir at /tmp (and any other writable path).",
     types: POD_TYPES,
     check: (r) =>
         eachContainer(r, ["container", "initContainer"], (ref) => {
             const v = at(ref.c, "securityContext", "readOnlyRootFilesystem");
-            if (v !== UNKNOWN && v !== true) r.report(`${describeContainer(ref)}: readOnlyRootFilesystem is ${show(v)}`);
+            if (v !== UNKNOWN && v !== true)
+                r.report(`${describeContainer(ref)}: readOnlyRootFilesystem is ${show(v)}`);
         }),
 });
 
@@ -141,7 +149,8 @@ export const k8sServiceAccountToken = resourceRule({
     name: "k8s-service-account-token",
     description: "Pods run under a dedicated ServiceAccount (not `default`) and do not automount its token.",
     tier: "B",
-    remediation: "create a ServiceAccount for the workload, set serviceAccountName to it and automountServiceAccountToken: false.",
+    remediation:
+        "create a ServiceAccount for the workload, set serviceAccountName to it and automountServiceAccountToken: false.",
     types: POD_TYPES,
     check: (r) => {
         const podSpec = podSpecOf(r.type, r.props);
@@ -151,7 +160,8 @@ export const k8sServiceAccountToken = resourceRule({
             r.report(`serviceAccountName is ${show(sa)}, so the pod runs as the namespace's default account`);
         }
         const automount = at(podSpec, "automountServiceAccountToken");
-        if (automount !== UNKNOWN && automount !== false) r.report(`automountServiceAccountToken is ${show(automount)}`);
+        if (automount !== UNKNOWN && automount !== false)
+            r.report(`automountServiceAccountToken is ${show(automount)}`);
     },
 });
 
@@ -174,7 +184,9 @@ export const k8sImageAllowedRegistry = resourceRule({
             const image = ref.c.image;
             if (typeof image !== "string") return;
             if (!patterns.some((p) => p.test(image))) {
-                r.report(`${describeContainer(ref)}: image ${image} is not from ${r.knobs.allowedRegistries.join(", ")}`);
+                r.report(
+                    `${describeContainer(ref)}: image ${image} is not from ${r.knobs.allowedRegistries.join(", ")}`,
+                );
             }
         });
     },
@@ -203,11 +215,14 @@ export const k8sImagePinned = resourceRule({
             if (typeof image !== "string" || image === "") return r.report(`${describeContainer(ref)}: no image`);
             const { tag, digest } = parseImage(image);
             if (digest !== undefined) {
-                if (!/^sha256:[a-f0-9]{64}$/.test(digest)) r.report(`${describeContainer(ref)}: digest ${digest} is not sha256:<64 hex>`);
+                if (!/^sha256:[a-f0-9]{64}$/.test(digest))
+                    r.report(`${describeContainer(ref)}: digest ${digest} is not sha256:<64 hex>`);
                 return;
             }
-            if (tag === undefined || tag === "") r.report(`${describeContainer(ref)}: image ${image} has no tag (means latest)`);
-            else if (tag.toLowerCase() === "latest") r.report(`${describeContainer(ref)}: image ${image} uses the latest tag`);
+            if (tag === undefined || tag === "")
+                r.report(`${describeContainer(ref)}: image ${image} has no tag (means latest)`);
+            else if (tag.toLowerCase() === "latest")
+                r.report(`${describeContainer(ref)}: image ${image} uses the latest tag`);
         }),
 });
 
@@ -261,8 +276,15 @@ export const k8sProbes = resourceRule({
             const live = ref.c.livenessProbe;
             if (ready === undefined) r.report(`${describeContainer(ref)}: no readinessProbe`);
             if (live === undefined) r.report(`${describeContainer(ref)}: no livenessProbe`);
-            if (ready !== undefined && !containsUnknown(ready) && !containsUnknown(live) && JSON.stringify(ready) === JSON.stringify(live)) {
-                r.report(`${describeContainer(ref)}: livenessProbe is identical to readinessProbe (a busy pod would be restarted)`);
+            if (
+                ready !== undefined &&
+                !containsUnknown(ready) &&
+                !containsUnknown(live) &&
+                JSON.stringify(ready) === JSON.stringify(live)
+            ) {
+                r.report(
+                    `${describeContainer(ref)}: livenessProbe is identical to readinessProbe (a busy pod would be restarted)`,
+                );
             }
             const ports = declaredPorts(ref.c);
             if (ports === UNKNOWN) return;
@@ -273,7 +295,9 @@ export const k8sProbes = resourceRule({
             ] as const) {
                 const port = probePort(probe);
                 if (port === undefined || port === UNKNOWN || ports.has(port)) continue;
-                r.report(`${describeContainer(ref)}: ${field} targets port ${show(port)}, which the container does not declare`);
+                r.report(
+                    `${describeContainer(ref)}: ${field} targets port ${show(port)}, which the container does not declare`,
+                );
             }
         }),
 });
@@ -305,7 +329,10 @@ export const k8sNoSecretLiterals = resourceRule({
                 if (typeof name !== "string" || typeof value !== "string" || value === "") continue;
                 const byName = SECRET_NAME.test(name) && !NOT_A_SECRET_NAME.test(name);
                 const byValue = SECRET_VALUE.some((re) => re.test(value));
-                if (byName || byValue) r.report(`${describeContainer(ref)}: env ${name} holds a literal ${byValue ? "credential" : "secret"}`);
+                if (byName || byValue)
+                    r.report(
+                        `${describeContainer(ref)}: env ${name} holds a literal ${byValue ? "credential" : "secret"}`,
+                    );
             }
         }),
 });
@@ -320,10 +347,13 @@ export const k8sRollingUpdate = resourceRule({
         const strategy = at(r.props, "spec", "strategy");
         if (strategy === UNKNOWN) return;
         const type = at(strategy, "type");
-        if (type !== undefined && type !== UNKNOWN && type !== "RollingUpdate") return r.report(`strategy.type is ${show(type)}`);
+        if (type !== undefined && type !== UNKNOWN && type !== "RollingUpdate")
+            return r.report(`strategy.type is ${show(type)}`);
         const maxUnavailable = intOrPercent(at(strategy, "rollingUpdate", "maxUnavailable"));
         if (maxUnavailable !== UNKNOWN && (maxUnavailable === undefined || maxUnavailable.value !== 0)) {
-            r.report(`rollingUpdate.maxUnavailable is ${show(at(strategy, "rollingUpdate", "maxUnavailable"))} (default 25%), not 0`);
+            r.report(
+                `rollingUpdate.maxUnavailable is ${show(at(strategy, "rollingUpdate", "maxUnavailable"))} (default 25%), not 0`,
+            );
         }
         const rawSurge = at(strategy, "rollingUpdate", "maxSurge");
         const maxSurge = intOrPercent(rawSurge);
@@ -337,7 +367,8 @@ export const k8sRollingUpdate = resourceRule({
 function selectsOwnPods(selector: unknown, labels: unknown): boolean {
     if (selector === UNKNOWN || labels === UNKNOWN) return true;
     const match = at(selector, "matchLabels");
-    if (!isRecord(match) || Object.keys(match).length === 0) return isRecord(selector) && at(selector, "matchExpressions") !== undefined;
+    if (!isRecord(match) || Object.keys(match).length === 0)
+        return isRecord(selector) && at(selector, "matchExpressions") !== undefined;
     const own = isRecord(labels) ? labels : {};
     return Object.entries(match).every(([k, v]) => v === UNKNOWN || own[k] === UNKNOWN || own[k] === v);
 }
@@ -347,7 +378,8 @@ export const HOSTNAME_KEY = "kubernetes.io/hostname";
 
 export const k8sZoneSpread = resourceRule({
     name: "k8s-zone-spread",
-    description: "Replicated workloads spread over zones with a soft (ScheduleAnyway) topology spread constraint on their own pods.",
+    description:
+        "Replicated workloads spread over zones with a soft (ScheduleAnyway) topology spread constraint on their own pods.",
     tier: "B",
     remediation: `add topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "${ZONE_KEY}", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: <pod labels> } }].`,
     types: REPLICATED_TYPES,
@@ -419,7 +451,9 @@ export const k8sGracefulShutdown = resourceRule({
             const seconds = preStopSeconds(preStop);
             const effectiveGrace = grace === undefined ? 30 : grace;
             if (seconds !== undefined && typeof effectiveGrace === "number" && effectiveGrace <= seconds) {
-                r.report(`${describeContainer(ref)}: terminationGracePeriodSeconds ${effectiveGrace} is not longer than the ${seconds}s preStop`);
+                r.report(
+                    `${describeContainer(ref)}: terminationGracePeriodSeconds ${effectiveGrace} is not longer than the ${seconds}s preStop`,
+                );
             }
         });
     },

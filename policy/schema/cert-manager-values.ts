@@ -14,7 +14,13 @@ export interface ValuesSpec {
     readonly [key: string]: ValueType | ValuesSpec;
 }
 
-const image: ValuesSpec = { registry: "string", repository: "string", tag: "string", digest: "string", pullPolicy: "string" };
+const image: ValuesSpec = {
+    registry: "string",
+    repository: "string",
+    tag: "string",
+    digest: "string",
+    pullPolicy: "string",
+};
 const serviceAccount: ValuesSpec = {
     create: "boolean",
     name: "string",
@@ -85,7 +91,12 @@ export const CERT_MANAGER_VALUES_SPEC: ValuesSpec = {
         podSecurityPolicy: { enabled: "boolean", useAppArmor: "boolean" },
         logLevel: "integer",
         logFormat: "string",
-        leaderElection: { namespace: "string", leaseDuration: "string", renewDeadline: "string", retryPeriod: "string" },
+        leaderElection: {
+            namespace: "string",
+            leaseDuration: "string",
+            renewDeadline: "string",
+            retryPeriod: "string",
+        },
     },
     installCRDs: "boolean",
     crds: { enabled: "boolean", keep: "boolean" },
@@ -192,7 +203,8 @@ function isPlainRecord(v: unknown): v is Record<string, unknown> {
  * types. Values that are not plain data (e.g. an unknown marker during a preview) are skipped.
  */
 export function checkValues(values: unknown, spec: ValuesSpec, prefix = ""): ValuesIssue[] {
-    if (!isPlainRecord(values)) return prefix === "" && values !== undefined ? [{ path: "", message: "values is not an object" }] : [];
+    if (!isPlainRecord(values))
+        return prefix === "" && values !== undefined ? [{ path: "", message: "values is not an object" }] : [];
     const issues: ValuesIssue[] = [];
     for (const [key, v] of Object.entries(values)) {
         const path = prefix === "" ? key : `${prefix}.${key}`;
@@ -202,7 +214,8 @@ export function checkValues(values: unknown, spec: ValuesSpec, prefix = ""): Val
         } else if (typeof v === "symbol" || v === undefined || v === null) {
             continue;
         } else if (typeof expected === "string") {
-            if (!typeOk(expected, v)) issues.push({ path, message: `${path} should be ${expected}, got ${JSON.stringify(v)}` });
+            if (!typeOk(expected, v))
+                issues.push({ path, message: `${path} should be ${expected}, got ${JSON.stringify(v)}` });
         } else if (!isPlainRecord(v)) {
             issues.push({ path, message: `${path} should be an object, got ${JSON.stringify(v)}` });
         } else {
@@ -220,11 +233,17 @@ export function checkCertManagerValues(values: unknown): ValuesIssue[] {
     const issues = checkValues(values, CERT_MANAGER_VALUES_SPEC);
     const v = isPlainRecord(values) ? values : {};
     if (v.installCRDs !== undefined) {
-        issues.push({ path: "installCRDs", message: "installCRDs is deprecated; use crds.enabled: true (crds.keep stays true)" });
+        issues.push({
+            path: "installCRDs",
+            message: "installCRDs is deprecated; use crds.enabled: true (crds.keep stays true)",
+        });
     }
     const crds = isPlainRecord(v.crds) ? v.crds.enabled : undefined;
     if (crds !== true && typeof crds !== "symbol") {
-        issues.push({ path: "crds.enabled", message: `crds.enabled is ${JSON.stringify(crds) ?? "not set"}; the CRDs must be installed with the chart` });
+        issues.push({
+            path: "crds.enabled",
+            message: `crds.enabled is ${JSON.stringify(crds) ?? "not set"}; the CRDs must be installed with the chart`,
+        });
     }
     return issues;
 }

@@ -57,7 +57,9 @@ async function loadModel(apiVersion: string, kind: string): Promise<ModelClass |
                 const mod = (await import(specifier)) as Record<string, unknown>;
                 const cls = mod[kind] as ModelClass | undefined;
                 // Only a top-level model (apiVersion and kind statics) is a kind; DeploymentSpec is not.
-                return typeof cls === "function" && cls.apiVersion === apiVersion && cls.kind === kind ? cls : undefined;
+                return typeof cls === "function" && cls.apiVersion === apiVersion && cls.kind === kind
+                    ? cls
+                    : undefined;
             } catch (e) {
                 const code = (e as { code?: string }).code;
                 if (code === "ERR_MODULE_NOT_FOUND" || code === "ERR_PACKAGE_PATH_NOT_EXPORTED") return undefined;
@@ -126,10 +128,6 @@ export async function validateKubernetesObjects(objects: readonly unknown[]): Pr
 /** One line per error: `apps/v1/Deployment checkout/checkout-service: /spec/... must be boolean`. */
 export function formatSchemaResults(results: readonly SchemaResult[]): string {
     return results
-        .flatMap((r) =>
-            r.errors.map(
-                (e) => `${r.apiVersion ?? "?"}/${r.kind ?? "?"} ${r.name ?? `#${r.index}`}: ${e}`,
-            ),
-        )
+        .flatMap((r) => r.errors.map((e) => `${r.apiVersion ?? "?"}/${r.kind ?? "?"} ${r.name ?? `#${r.index}`}: ${e}`))
         .join("\n");
 }

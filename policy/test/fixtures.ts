@@ -166,7 +166,10 @@ export const irsaTrust = (sub = "system:serviceaccount:cert-manager:cert-manager
     ],
 });
 
-export const irsaRole = (): Props => ({ description: "cert-manager DNS01", assumeRolePolicy: JSON.stringify(irsaTrust()) });
+export const irsaRole = (): Props => ({
+    description: "cert-manager DNS01",
+    assumeRolePolicy: JSON.stringify(irsaTrust()),
+});
 
 export const route53Policy = (): Props => ({
     policy: JSON.stringify({
@@ -250,12 +253,18 @@ export const deployment = (): Props => ({
                         ports: [{ name: "http", containerPort: 8080 }],
                         env: [
                             { name: "LOG_LEVEL", value: "info" },
-                            { name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: "checkout-db", key: "password" } } },
+                            {
+                                name: "DB_PASSWORD",
+                                valueFrom: { secretKeyRef: { name: "checkout-db", key: "password" } },
+                            },
                         ],
                         readinessProbe: httpProbe("/health/ready"),
                         livenessProbe: httpProbe("/health/live"),
                         startupProbe: { ...httpProbe("/health/live"), failureThreshold: 30 },
-                        resources: { requests: { cpu: "300m", memory: "384Mi" }, limits: { cpu: "600m", memory: "768Mi" } },
+                        resources: {
+                            requests: { cpu: "300m", memory: "384Mi" },
+                            limits: { cpu: "600m", memory: "768Mi" },
+                        },
                         securityContext: {
                             allowPrivilegeEscalation: false,
                             readOnlyRootFilesystem: true,
@@ -283,7 +292,9 @@ export const hpa = (): Props => ({
         scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "checkout-service" },
         minReplicas: 3,
         maxReplicas: 12,
-        metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }],
+        metrics: [
+            { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } },
+        ],
         behavior: { scaleDown: { stabilizationWindowSeconds: 300 } },
     },
 });
@@ -390,19 +401,53 @@ export function compliantStack(): StackFixture[] {
     return [
         { key: "vpc", type: T.vpc, props: awsxVpc() },
         { key: "logs-key", type: T.key, props: logsKmsKey() },
-        { key: "control-plane-logs", type: T.logGroup, props: logGroup(), dependsOn: ["logs-key"], propertyDependencies: { kmsKeyId: ["logs-key"] } },
+        {
+            key: "control-plane-logs",
+            type: T.logGroup,
+            props: logGroup(),
+            dependsOn: ["logs-key"],
+            propertyDependencies: { kmsKeyId: ["logs-key"] },
+        },
         { key: "secrets-key", type: T.key, props: kmsKey() },
-        { key: "eks", type: T.eks, props: eksClusterComponent(), dependsOn: ["vpc", "secrets-key", "control-plane-logs"] },
+        {
+            key: "eks",
+            type: T.eks,
+            props: eksClusterComponent(),
+            dependsOn: ["vpc", "secrets-key", "control-plane-logs"],
+        },
         { key: "nodes", type: T.mng, props: managedNodeGroup(), dependsOn: ["eks", "vpc"] },
         { key: "vpc-cni", type: T.addon, props: vpcCniAddon(), dependsOn: ["eks"] },
         { key: "repo", type: T.repo, props: ecrRepository() },
-        { key: "repo-lifecycle", type: T.lifecycle, props: ecrLifecyclePolicy(), dependsOn: ["repo"], propertyDependencies: { repository: ["repo"] } },
-        { key: "cert-manager-role", type: T.role, name: "cert-manager-dns01", props: { ...irsaRole(), name: "cert-manager-dns01" }, dependsOn: ["eks"] },
+        {
+            key: "repo-lifecycle",
+            type: T.lifecycle,
+            props: ecrLifecyclePolicy(),
+            dependsOn: ["repo"],
+            propertyDependencies: { repository: ["repo"] },
+        },
+        {
+            key: "cert-manager-role",
+            type: T.role,
+            name: "cert-manager-dns01",
+            props: { ...irsaRole(), name: "cert-manager-dns01" },
+            dependsOn: ["eks"],
+        },
         { key: "cert-manager-policy", type: T.policy, props: route53Policy() },
-        { key: "platform-k8s", type: T.k8sProvider, props: { enableServerSideApply: true }, dependsOn: ["eks", "nodes"] },
+        {
+            key: "platform-k8s",
+            type: T.k8sProvider,
+            props: { enableServerSideApply: true },
+            dependsOn: ["eks", "nodes"],
+        },
         { key: "checkout-ns", type: T.ns, props: namespace(), ...k8s },
         { key: "checkout-sa", type: T.sa, props: serviceAccount(), dependsOn: ["checkout-ns"], ...k8s },
-        { key: "checkout-deployment", type: T.deployment, props: deployment(), dependsOn: ["checkout-ns", "checkout-sa"], ...k8s },
+        {
+            key: "checkout-deployment",
+            type: T.deployment,
+            props: deployment(),
+            dependsOn: ["checkout-ns", "checkout-sa"],
+            ...k8s,
+        },
         { key: "checkout-service", type: T.service, props: service(), dependsOn: ["checkout-ns"], ...k8s },
         { key: "checkout-hpa", type: T.hpa, props: hpa(), dependsOn: ["checkout-deployment"], ...k8s },
         { key: "checkout-pdb", type: T.pdb, props: pdb(), dependsOn: ["checkout-ns"], ...k8s },
@@ -431,7 +476,11 @@ export function toRecorded(fixtures: readonly StackFixture[]): RecordedResource[
         ...(f.provider ? { provider: `${f.provider.urn}::provider-id` } : {}),
         dependencies: (f.dependsOn ?? []).map(urn),
         ...(f.propertyDependencies
-            ? { propertyDependencies: Object.fromEntries(Object.entries(f.propertyDependencies).map(([k, v]) => [k, v.map(urn)])) }
+            ? {
+                  propertyDependencies: Object.fromEntries(
+                      Object.entries(f.propertyDependencies).map(([k, v]) => [k, v.map(urn)]),
+                  ),
+              }
             : {}),
     }));
 }

@@ -39,7 +39,11 @@ export interface ArgsOptions {
     readonly provider?: PolicyProviderResource;
 }
 
-export function resourceArgs(type: string, props: Record<string, unknown>, o: ArgsOptions = {}): ResourceValidationArgs {
+export function resourceArgs(
+    type: string,
+    props: Record<string, unknown>,
+    o: ArgsOptions = {},
+): ResourceValidationArgs {
     const name = o.name ?? "fixture";
     const args: ResourceValidationArgs = {
         type,
@@ -147,9 +151,15 @@ export interface StackViolation {
     readonly urn?: string;
 }
 
-export function runStackRule(rule: GuardrailStackPolicy, fixtures: readonly StackFixture[], config: object = {}): StackViolation[] {
+export function runStackRule(
+    rule: GuardrailStackPolicy,
+    fixtures: readonly StackFixture[],
+    config: object = {},
+): StackViolation[] {
     const out: StackViolation[] = [];
-    const result = rule.validateStack(stackArgs(fixtures, config), (message, urn) => out.push({ message, ...(urn ? { urn } : {}) }));
+    const result = rule.validateStack(stackArgs(fixtures, config), (message, urn) =>
+        out.push({ message, ...(urn ? { urn } : {}) }),
+    );
     if (result instanceof Promise) throw new Error("rules are synchronous");
     return out;
 }

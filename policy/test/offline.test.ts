@@ -2,7 +2,15 @@
 import * as assert from "node:assert/strict";
 import type { GuardrailPolicy } from "../lib/rule";
 import { resourceRule, stackRule } from "../lib/rule";
-import { RecordedResource, formatViolations, mandatoryViolations, parseUrn, runPolicies, runPoliciesAsync, shortResource } from "../offline";
+import {
+    RecordedResource,
+    formatViolations,
+    mandatoryViolations,
+    parseUrn,
+    runPolicies,
+    runPoliciesAsync,
+    shortResource,
+} from "../offline";
 import { T, awsEksCluster, compliantStack, toRecorded } from "./fixtures";
 import { urnOf } from "./helpers";
 import { del, set } from "./paths";
@@ -58,10 +66,18 @@ describe("offline runner", () => {
     });
 
     it("B rules are mandatory in dev too", () => {
-        const out = runPolicies(recorded((rs) => set(props(rs, "checkout-deployment"), "spec.template.spec.containers.0.image", "nginx:latest")), {
-            environment: "dev",
-        });
-        assert.deepEqual([...new Set(out.map((v) => v.policy))].sort(), ["k8s-image-allowed-registry", "k8s-image-pinned"]);
+        const out = runPolicies(
+            recorded((rs) =>
+                set(props(rs, "checkout-deployment"), "spec.template.spec.containers.0.image", "nginx:latest"),
+            ),
+            {
+                environment: "dev",
+            },
+        );
+        assert.deepEqual([...new Set(out.map((v) => v.policy))].sort(), [
+            "k8s-image-allowed-registry",
+            "k8s-image-pinned",
+        ]);
         assert.ok(out.every((v) => v.enforcementLevel === "mandatory"));
         assert.equal(out[0].resource, urnOf(T.deployment, "checkout-deployment"));
     });
@@ -76,12 +92,25 @@ describe("offline runner", () => {
     });
 
     it("passes knobs through getConfig, as the engine does from the policy-pack config", () => {
-        const out = runPolicies(recorded(), { allowedRegistries: ["111111111111.dkr.ecr.eu-west-1.amazonaws.com/"], minLogRetentionDays: 400 });
-        assert.deepEqual([...new Set(out.map((v) => v.policy))].sort(), ["cloudwatch-log-retention-minimum", "k8s-image-allowed-registry"]);
+        const out = runPolicies(recorded(), {
+            allowedRegistries: ["111111111111.dkr.ecr.eu-west-1.amazonaws.com/"],
+            minLogRetentionDays: 400,
+        });
+        assert.deepEqual([...new Set(out.map((v) => v.policy))].sort(), [
+            "cloudwatch-log-retention-minimum",
+            "k8s-image-allowed-registry",
+        ]);
     });
 
     it("stack violations carry the URN the rule names", () => {
-        const out = runPolicies(recorded((rs) => rs.splice(rs.findIndex((r) => r.name === "checkout-pdb"), 1)));
+        const out = runPolicies(
+            recorded((rs) =>
+                rs.splice(
+                    rs.findIndex((r) => r.name === "checkout-pdb"),
+                    1,
+                ),
+            ),
+        );
         assert.deepEqual(
             out.map((v) => [v.policy, v.resource]),
             [["k8s-pdb-per-workload", urnOf(T.deployment, "checkout-deployment")]],
@@ -96,7 +125,9 @@ describe("offline runner", () => {
         assert.deepEqual(runPolicies(rs), []);
         const withDefault = recorded((r) => {
             const svc = r.find((x) => x.name === "checkout-service");
-            if (svc) svc.provider = "urn:pulumi:prod::checkout-platform::pulumi:providers:kubernetes::default_4_34_2::04da6b54";
+            if (svc)
+                svc.provider =
+                    "urn:pulumi:prod::checkout-platform::pulumi:providers:kubernetes::default_4_34_2::04da6b54";
         });
         assert.deepEqual(
             runPolicies(withDefault).map((v) => v.policy),
@@ -119,11 +150,12 @@ describe("offline runner", () => {
             });
         });
         assert.deepEqual(runPolicies(rs), []);
-        const orphan = rs.map((r) => (r.type === T.eks ? { ...r, dependencies: r.dependencies.filter((d) => !d.includes("control-plane-logs")) } : r));
-        assert.deepEqual(
-            [...new Set(runPolicies(orphan).map((v) => v.policy))],
-            ["eks-control-plane-log-group"],
+        const orphan = rs.map((r) =>
+            r.type === T.eks
+                ? { ...r, dependencies: r.dependencies.filter((d) => !d.includes("control-plane-logs")) }
+                : r,
         );
+        assert.deepEqual([...new Set(runPolicies(orphan).map((v) => v.policy))], ["eks-control-plane-log-group"]);
     });
 
     it("counts dependsOn as dependencies", () => {
@@ -138,7 +170,14 @@ describe("offline runner", () => {
 
     it("rejects asynchronous policies in the synchronous runner; the async one awaits them", async () => {
         const asyncRule: GuardrailPolicy = {
-            ...resourceRule({ name: "async", description: "d", tier: "B", remediation: "r", types: [T.ns], check: () => undefined }),
+            ...resourceRule({
+                name: "async",
+                description: "d",
+                tier: "B",
+                remediation: "r",
+                types: [T.ns],
+                check: () => undefined,
+            }),
             validateResource: async (_args, report) => report("async violation"),
         };
         assert.throws(() => runPolicies(recorded(), {}, { policies: [asyncRule] }), /asynchronous/);
@@ -156,11 +195,17 @@ describe("offline runner", () => {
                 throw new Error("boom");
             },
         });
-        assert.throws(() => runPolicies(recorded(), {}, { policies: [broken] }), /policy broken failed on the stack: boom/);
+        assert.throws(
+            () => runPolicies(recorded(), {}, { policies: [broken] }),
+            /policy broken failed on the stack: boom/,
+        );
     });
 
     it("mandatoryViolations filters", () => {
-        const out = runPolicies(recorded(devLike), { environment: "dev", enforcementLevels: { "eks-deletion-protection": "mandatory" } });
+        const out = runPolicies(recorded(devLike), {
+            environment: "dev",
+            enforcementLevels: { "eks-deletion-protection": "mandatory" },
+        });
         assert.deepEqual(
             mandatoryViolations(out).map((v) => v.policy),
             ["eks-deletion-protection"],
@@ -169,10 +214,16 @@ describe("offline runner", () => {
 
     describe("report", () => {
         it("lists rule, resource, level and message, mandatory first", () => {
-            const out = runPolicies(recorded(devLike), { environment: "dev", enforcementLevels: { "k8s-hpa-prod-min-replicas": "mandatory" } });
+            const out = runPolicies(recorded(devLike), {
+                environment: "dev",
+                enforcementLevels: { "k8s-hpa-prod-min-replicas": "mandatory" },
+            });
             const text = formatViolations(out);
             const lines = text.split("\n");
-            assert.match(lines[0], /^MANDATORY\s+k8s-hpa-prod-min-replicas\s+kubernetes:autoscaling\/v2:HorizontalPodAutoscaler::checkout-hpa$/);
+            assert.match(
+                lines[0],
+                /^MANDATORY\s+k8s-hpa-prod-min-replicas\s+kubernetes:autoscaling\/v2:HorizontalPodAutoscaler::checkout-hpa$/,
+            );
             assert.match(lines[1], /^ {4}minReplicas is 2\. Remediation: set minReplicas >= 3\.$/);
             assert.match(text, /ADVISORY\s+eks-deletion-protection\s+eks:index:Cluster::eks/);
             assert.match(text, /1 mandatory, 5 advisory violation\(s\)\.\n$/);
@@ -183,9 +234,15 @@ describe("offline runner", () => {
         });
 
         it("shortens URNs, including nested types", () => {
-            assert.equal(shortResource(urnOf("aws:eks/cluster:Cluster", "c", "eks:index:Cluster")), "aws:eks/cluster:Cluster::c");
+            assert.equal(
+                shortResource(urnOf("aws:eks/cluster:Cluster", "c", "eks:index:Cluster")),
+                "aws:eks/cluster:Cluster::c",
+            );
             assert.equal(shortResource(undefined), "(stack)");
-            assert.deepEqual(parseUrn("urn:pulumi:dev::p::a:b:C$d:e:F::name::with::colons"), { type: "d:e:F", name: "name::with::colons" });
+            assert.deepEqual(parseUrn("urn:pulumi:dev::p::a:b:C$d:e:F::name::with::colons"), {
+                type: "d:e:F",
+                name: "name::with::colons",
+            });
         });
     });
 });

@@ -80,17 +80,33 @@ const POD_SPEC: Readonly<Record<string, string>> = {
 };
 
 /** One case per pod-template type the rule reads, mutating the pod spec. */
-function podCases(rule: GuardrailResourcePolicy, why: string, mutate: (pod: Props) => void, expect?: RegExp, config?: object): Case[] {
+function podCases(
+    rule: GuardrailResourcePolicy,
+    why: string,
+    mutate: (pod: Props) => void,
+    expect?: RegExp,
+    config?: object,
+): Case[] {
     return rule.resourceTypes
         .filter((t) => POD_SPEC[t])
         .map((type) => ({ type, why, expect, config, mutate: (p: Props) => mutate(get(p, POD_SPEC[type]) as Props) }));
 }
 
 /** The same mutation of the first container, for every pod-template type the rule reads. */
-const containerCases = (rule: GuardrailResourcePolicy, why: string, mutate: (c: Props, pod: Props) => void, expect?: RegExp, config?: object) =>
-    podCases(rule, why, (pod) => mutate((pod.containers as Props[])[0], pod), expect, config);
+const containerCases = (
+    rule: GuardrailResourcePolicy,
+    why: string,
+    mutate: (c: Props, pod: Props) => void,
+    expect?: RegExp,
+    config?: object,
+) => podCases(rule, why, (pod) => mutate((pod.containers as Props[])[0], pod), expect, config);
 
-function forTypes(types: readonly string[], why: string, mutate: (p: Props) => void, extra: Partial<Case> = {}): Case[] {
+function forTypes(
+    types: readonly string[],
+    why: string,
+    mutate: (p: Props) => void,
+    extra: Partial<Case> = {},
+): Case[] {
     return types.map((type) => ({ type, why, mutate, ...extra }));
 }
 
@@ -106,16 +122,28 @@ const TABLE: readonly RuleTable[] = [
     {
         rule: eks.eksControlPlaneAuditLogging,
         fail: [
-            ...forTypes([EKS, CLUSTER], "audit log missing", (p) => set(p, "enabledClusterLogTypes", ["api", "authenticator"]), { expect: /audit/ }),
+            ...forTypes(
+                [EKS, CLUSTER],
+                "audit log missing",
+                (p) => set(p, "enabledClusterLogTypes", ["api", "authenticator"]),
+                { expect: /audit/ },
+            ),
             { type: EKS, why: "no log types", mutate: (p) => del(p, "enabledClusterLogTypes") },
         ],
-        pass: forTypes([EKS, CLUSTER], "the dev set", (p) => set(p, "enabledClusterLogTypes", ["api", "audit", "authenticator"])),
+        pass: forTypes([EKS, CLUSTER], "the dev set", (p) =>
+            set(p, "enabledClusterLogTypes", ["api", "audit", "authenticator"]),
+        ),
     },
     {
         rule: eks.eksControlPlaneAllLogTypes,
-        fail: forTypes([EKS, CLUSTER], "only the dev set", (p) => set(p, "enabledClusterLogTypes", ["api", "audit", "authenticator"]), {
-            expect: /controllerManager, scheduler/,
-        }),
+        fail: forTypes(
+            [EKS, CLUSTER],
+            "only the dev set",
+            (p) => set(p, "enabledClusterLogTypes", ["api", "audit", "authenticator"]),
+            {
+                expect: /controllerManager, scheduler/,
+            },
+        ),
     },
     {
         rule: eks.eksSecretsEncryption,
@@ -130,20 +158,52 @@ const TABLE: readonly RuleTable[] = [
         fail: [
             { type: EKS, why: "API_AND_CONFIG_MAP", mutate: (p) => set(p, "authenticationMode", "API_AND_CONFIG_MAP") },
             { type: EKS, why: "unset (CONFIG_MAP)", mutate: (p) => del(p, "authenticationMode"), expect: /CONFIG_MAP/ },
-            { type: CLUSTER, why: "CONFIG_MAP", mutate: (p) => set(p, "accessConfig.authenticationMode", "CONFIG_MAP") },
+            {
+                type: CLUSTER,
+                why: "CONFIG_MAP",
+                mutate: (p) => set(p, "accessConfig.authenticationMode", "CONFIG_MAP"),
+            },
         ],
     },
     {
         rule: eks.eksEndpointRestricted,
         fail: [
-            { type: EKS, why: "open to the world", mutate: (p) => set(p, "publicAccessCidrs", ["0.0.0.0/0"]), expect: /0\.0\.0\.0\/0/ },
+            {
+                type: EKS,
+                why: "open to the world",
+                mutate: (p) => set(p, "publicAccessCidrs", ["0.0.0.0/0"]),
+                expect: /0\.0\.0\.0\/0/,
+            },
             { type: EKS, why: "public without CIDRs", mutate: (p) => del(p, "publicAccessCidrs") },
-            { type: CLUSTER, why: "open to the world", mutate: (p) => set(p, "vpcConfig.publicAccessCidrs", ["0.0.0.0/0"]) },
-            { type: CLUSTER, why: "public endpoint defaulted on without CIDRs", mutate: (p) => { del(p, "vpcConfig.endpointPublicAccess"); del(p, "vpcConfig.publicAccessCidrs"); } },
-            { type: EKS, why: "CIDR outside allowedEndpointCidrs", config: { allowedEndpointCidrs: ["198.51.100.0/24"] }, expect: /outside/ },
+            {
+                type: CLUSTER,
+                why: "open to the world",
+                mutate: (p) => set(p, "vpcConfig.publicAccessCidrs", ["0.0.0.0/0"]),
+            },
+            {
+                type: CLUSTER,
+                why: "public endpoint defaulted on without CIDRs",
+                mutate: (p) => {
+                    del(p, "vpcConfig.endpointPublicAccess");
+                    del(p, "vpcConfig.publicAccessCidrs");
+                },
+            },
+            {
+                type: EKS,
+                why: "CIDR outside allowedEndpointCidrs",
+                config: { allowedEndpointCidrs: ["198.51.100.0/24"] },
+                expect: /outside/,
+            },
         ],
         pass: [
-            { type: EKS, why: "private only", mutate: (p) => { set(p, "endpointPublicAccess", false); del(p, "publicAccessCidrs"); } },
+            {
+                type: EKS,
+                why: "private only",
+                mutate: (p) => {
+                    set(p, "endpointPublicAccess", false);
+                    del(p, "publicAccessCidrs");
+                },
+            },
             { type: CLUSTER, why: "private only", mutate: (p) => set(p, "vpcConfig.endpointPublicAccess", false) },
             { type: EKS, why: "CIDR inside allowedEndpointCidrs", config: { allowedEndpointCidrs: ["203.0.0.0/16"] } },
         ],
@@ -165,14 +225,45 @@ const TABLE: readonly RuleTable[] = [
         fail: [
             { type: EKS, why: "network policy off", mutate: (p) => set(p, "vpcCniOptions.enableNetworkPolicy", false) },
             { type: EKS, why: "vpcCniOptions unset", mutate: (p) => del(p, "vpcCniOptions") },
-            { type: EKS, why: "default VPC CNI (no add-on config)", mutate: (p) => set(p, "useDefaultVpcCni", true), expect: /useDefaultVpcCni/ },
-            { type: "eks:index:VpcCniAddon", why: "network policy off", mutate: (p) => set(p, "enableNetworkPolicy", false) },
-            { type: ADDON, why: '"false"', mutate: (p) => set(p, "configurationValues", '{"enableNetworkPolicy":"false"}') },
-            { type: ADDON, why: "boolean instead of the string the schema wants", mutate: (p) => set(p, "configurationValues", '{"enableNetworkPolicy":true}') },
+            {
+                type: EKS,
+                why: "default VPC CNI (no add-on config)",
+                mutate: (p) => set(p, "useDefaultVpcCni", true),
+                expect: /useDefaultVpcCni/,
+            },
+            {
+                type: "eks:index:VpcCniAddon",
+                why: "network policy off",
+                mutate: (p) => set(p, "enableNetworkPolicy", false),
+            },
+            {
+                type: ADDON,
+                why: '"false"',
+                mutate: (p) => set(p, "configurationValues", '{"enableNetworkPolicy":"false"}'),
+            },
+            {
+                type: ADDON,
+                why: "boolean instead of the string the schema wants",
+                mutate: (p) => set(p, "configurationValues", '{"enableNetworkPolicy":true}'),
+            },
             { type: ADDON, why: "no configuration", mutate: (p) => del(p, "configurationValues") },
-            { type: ADDON, why: "not JSON", mutate: (p) => set(p, "configurationValues", "enableNetworkPolicy=true"), expect: /not JSON/ },
+            {
+                type: ADDON,
+                why: "not JSON",
+                mutate: (p) => set(p, "configurationValues", "enableNetworkPolicy=true"),
+                expect: /not JSON/,
+            },
         ],
-        pass: [{ type: ADDON, why: "another add-on", mutate: (p) => { set(p, "addonName", "coredns"); del(p, "configurationValues"); } }],
+        pass: [
+            {
+                type: ADDON,
+                why: "another add-on",
+                mutate: (p) => {
+                    set(p, "addonName", "coredns");
+                    del(p, "configurationValues");
+                },
+            },
+        ],
     },
     // ---- nodes ----
     {
@@ -182,15 +273,39 @@ const TABLE: readonly RuleTable[] = [
             { type: "eks:index:NodeGroupV2", fixtureType: MNG, why: "self-managed node group" },
             { type: "eks:index:NodeGroup", fixtureType: MNG, why: "self-managed node group" },
         ],
-        pass: [{ type: EKS, why: "Fargate only", mutate: (p) => { del(p, "skipDefaultNodeGroup"); set(p, "fargate", true); } }],
+        pass: [
+            {
+                type: EKS,
+                why: "Fargate only",
+                mutate: (p) => {
+                    del(p, "skipDefaultNodeGroup");
+                    set(p, "fargate", true);
+                },
+            },
+        ],
     },
     {
         rule: nodes.eksNodesPrivate,
         fail: [
             // Both fields: nodeAssociatePublicIpAddress only matters when the default node group exists.
-            { type: EKS, why: "public IPs on the default node group", mutate: (p) => { set(p, "skipDefaultNodeGroup", false); set(p, "nodeAssociatePublicIpAddress", true); } },
-            { type: MNG, why: "subnets left to the cluster (public ones included)", mutate: (p) => del(p, "subnetIds") },
-            { type: LT, why: "public IP in the launch template", mutate: (p) => set(p, "networkInterfaces.0.associatePublicIpAddress", "true") },
+            {
+                type: EKS,
+                why: "public IPs on the default node group",
+                mutate: (p) => {
+                    set(p, "skipDefaultNodeGroup", false);
+                    set(p, "nodeAssociatePublicIpAddress", true);
+                },
+            },
+            {
+                type: MNG,
+                why: "subnets left to the cluster (public ones included)",
+                mutate: (p) => del(p, "subnetIds"),
+            },
+            {
+                type: LT,
+                why: "public IP in the launch template",
+                mutate: (p) => set(p, "networkInterfaces.0.associatePublicIpAddress", "true"),
+            },
         ],
     },
     {
@@ -200,14 +315,30 @@ const TABLE: readonly RuleTable[] = [
             { type: NODE_GROUP, why: "no launch template", mutate: (p) => del(p, "launchTemplate") },
             { type: LT, why: "httpTokens optional", mutate: (p) => set(p, "metadataOptions.httpTokens", "optional") },
         ],
-        pass: [{ type: MNG, why: "own launch template", mutate: (p) => { del(p, "enableIMDSv2"); set(p, "launchTemplate", { id: "lt-1", version: "1" }); } }],
+        pass: [
+            {
+                type: MNG,
+                why: "own launch template",
+                mutate: (p) => {
+                    del(p, "enableIMDSv2");
+                    set(p, "launchTemplate", { id: "lt-1", version: "1" });
+                },
+            },
+        ],
     },
     {
         rule: nodes.eksNodesMultiAz,
         fail: [
             ...forTypes([MNG, NODE_GROUP], "one subnet", (p) => set(p, "subnetIds", ["subnet-priv-a"])),
             { type: VPC, why: "one AZ", mutate: (p) => set(p, "numberOfAvailabilityZones", 1) },
-            { type: VPC, why: "one named AZ", mutate: (p) => { del(p, "numberOfAvailabilityZones"); set(p, "availabilityZoneNames", ["eu-west-1a"]); } },
+            {
+                type: VPC,
+                why: "one named AZ",
+                mutate: (p) => {
+                    del(p, "numberOfAvailabilityZones");
+                    set(p, "availabilityZoneNames", ["eu-west-1a"]);
+                },
+            },
         ],
     },
     {
@@ -226,7 +357,16 @@ const TABLE: readonly RuleTable[] = [
             { type: "aws:kms/key:Key", why: "rotation off", mutate: (p) => set(p, "enableKeyRotation", false) },
             { type: "aws:kms/key:Key", why: "rotation unset", mutate: (p) => del(p, "enableKeyRotation") },
         ],
-        pass: [{ type: "aws:kms/key:Key", why: "asymmetric key (cannot rotate)", mutate: (p) => { del(p, "enableKeyRotation"); set(p, "keySpec", "RSA_2048"); } }],
+        pass: [
+            {
+                type: "aws:kms/key:Key",
+                why: "asymmetric key (cannot rotate)",
+                mutate: (p) => {
+                    del(p, "enableKeyRotation");
+                    set(p, "keySpec", "RSA_2048");
+                },
+            },
+        ],
     },
     {
         rule: ecr.ecrImmutableTags,
@@ -235,32 +375,58 @@ const TABLE: readonly RuleTable[] = [
             { type: REPO, why: "unset", mutate: (p) => del(p, "imageTagMutability") },
         ],
     },
-    { rule: ecr.ecrScanOnPush, fail: [{ type: REPO, why: "off", mutate: (p) => set(p, "imageScanningConfiguration.scanOnPush", false) }] },
+    {
+        rule: ecr.ecrScanOnPush,
+        fail: [{ type: REPO, why: "off", mutate: (p) => set(p, "imageScanningConfiguration.scanOnPush", false) }],
+    },
     {
         rule: ecr.ecrEncryption,
         fail: [{ type: REPO, why: "not configured", mutate: (p) => del(p, "encryptionConfigurations") }],
-        pass: [{ type: REPO, why: "AES256 (dev)", mutate: (p) => set(p, "encryptionConfigurations", [{ encryptionType: "AES256" }]) }],
+        pass: [
+            {
+                type: REPO,
+                why: "AES256 (dev)",
+                mutate: (p) => set(p, "encryptionConfigurations", [{ encryptionType: "AES256" }]),
+            },
+        ],
     },
     {
         rule: ecr.ecrKmsEncryption,
         fail: [
-            { type: REPO, why: "AES256", mutate: (p) => set(p, "encryptionConfigurations", [{ encryptionType: "AES256" }]) },
-            { type: REPO, why: "KMS with the AWS-managed key", mutate: (p) => del(p, "encryptionConfigurations.0.kmsKey") },
+            {
+                type: REPO,
+                why: "AES256",
+                mutate: (p) => set(p, "encryptionConfigurations", [{ encryptionType: "AES256" }]),
+            },
+            {
+                type: REPO,
+                why: "KMS with the AWS-managed key",
+                mutate: (p) => del(p, "encryptionConfigurations.0.kmsKey"),
+            },
         ],
     },
-    { rule: ecr.ecrNoForceDelete, fail: [{ type: REPO, why: "force-deletable", mutate: (p) => set(p, "forceDelete", true) }] },
+    {
+        rule: ecr.ecrNoForceDelete,
+        fail: [{ type: REPO, why: "force-deletable", mutate: (p) => set(p, "forceDelete", true) }],
+    },
     {
         rule: ecr.ecrNoPublicPolicy,
         fail: [
             {
                 type: "aws:ecr/repositoryPolicy:RepositoryPolicy",
                 why: "Principal * without condition",
-                mutate: (p) => set(p, "policy", policyDoc({ Effect: "Allow", Principal: "*", Action: "ecr:BatchGetImage" })),
+                mutate: (p) =>
+                    set(p, "policy", policyDoc({ Effect: "Allow", Principal: "*", Action: "ecr:BatchGetImage" })),
             },
             {
                 type: "aws:ecr/repositoryPolicy:RepositoryPolicy",
                 why: "Principal AWS * without condition",
-                mutate: (p) => set(p, "policy", policyDoc({ Effect: "Allow", Principal: { AWS: "*" }, Action: "ecr:BatchGetImage" })),
+                mutate: (p) =>
+                    set(
+                        p,
+                        "policy",
+                        policyDoc({ Effect: "Allow", Principal: { AWS: "*" }, Action: "ecr:BatchGetImage" }),
+                    ),
             },
         ],
         pass: [
@@ -268,7 +434,16 @@ const TABLE: readonly RuleTable[] = [
                 type: "aws:ecr/repositoryPolicy:RepositoryPolicy",
                 why: "Principal * restricted to the organisation",
                 mutate: (p) =>
-                    set(p, "policy", policyDoc({ Effect: "Allow", Principal: "*", Action: "ecr:BatchGetImage", Condition: { StringEquals: { "aws:PrincipalOrgID": "o-123" } } })),
+                    set(
+                        p,
+                        "policy",
+                        policyDoc({
+                            Effect: "Allow",
+                            Principal: "*",
+                            Action: "ecr:BatchGetImage",
+                            Condition: { StringEquals: { "aws:PrincipalOrgID": "o-123" } },
+                        }),
+                    ),
             },
         ],
     },
@@ -276,7 +451,12 @@ const TABLE: readonly RuleTable[] = [
         rule: logs.cloudwatchLogRetentionValid,
         fail: [
             { type: LOGS, why: "never expires", mutate: (p) => del(p, "retentionInDays") },
-            { type: LOGS, why: "100 is not a CloudWatch value", mutate: (p) => set(p, "retentionInDays", 100), expect: /not a value/ },
+            {
+                type: LOGS,
+                why: "100 is not a CloudWatch value",
+                mutate: (p) => set(p, "retentionInDays", 100),
+                expect: /not a value/,
+            },
         ],
         pass: [{ type: LOGS, why: "30 days (dev)", mutate: (p) => set(p, "retentionInDays", 30) }],
     },
@@ -284,32 +464,75 @@ const TABLE: readonly RuleTable[] = [
         rule: logs.cloudwatchLogRetentionMinimum,
         fail: [
             { type: LOGS, why: "30 days", mutate: (p) => set(p, "retentionInDays", 30), expect: /below 90/ },
-            { type: LOGS, why: "below a configured minimum", config: { minLogRetentionDays: 400 }, expect: /below 400/ },
+            {
+                type: LOGS,
+                why: "below a configured minimum",
+                config: { minLogRetentionDays: 400 },
+                expect: /below 400/,
+            },
         ],
-        pass: [{ type: LOGS, why: "a lower configured minimum", mutate: (p) => set(p, "retentionInDays", 30), config: { minLogRetentionDays: 30 } }],
+        pass: [
+            {
+                type: LOGS,
+                why: "a lower configured minimum",
+                mutate: (p) => set(p, "retentionInDays", 30),
+                config: { minLogRetentionDays: 30 },
+            },
+        ],
     },
     { rule: logs.cloudwatchLogKms, fail: [{ type: LOGS, why: "no key", mutate: (p) => del(p, "kmsKeyId") }] },
     // ---- IAM ----
     {
         rule: iam.iamNoWildcardAdmin,
         fail: [
-            { type: "aws:iam/policy:Policy", why: 'Action "*"', mutate: (p) => set(p, "policy", policyDoc({ Effect: "Allow", Action: "*", Resource: "*" })) },
-            { type: "aws:iam/rolePolicy:RolePolicy", why: 'Action "*:*"', mutate: (p) => set(p, "policy", policyDoc({ Effect: "Allow", Action: ["s3:GetObject", "*:*"], Resource: "*" })) },
-            { type: "aws:iam/policy:Policy", why: "Allow NotAction on *", mutate: (p) => set(p, "policy", policyDoc({ Effect: "Allow", NotAction: "iam:*", Resource: "*" })) },
+            {
+                type: "aws:iam/policy:Policy",
+                why: 'Action "*"',
+                mutate: (p) => set(p, "policy", policyDoc({ Effect: "Allow", Action: "*", Resource: "*" })),
+            },
+            {
+                type: "aws:iam/rolePolicy:RolePolicy",
+                why: 'Action "*:*"',
+                mutate: (p) =>
+                    set(p, "policy", policyDoc({ Effect: "Allow", Action: ["s3:GetObject", "*:*"], Resource: "*" })),
+            },
+            {
+                type: "aws:iam/policy:Policy",
+                why: "Allow NotAction on *",
+                mutate: (p) => set(p, "policy", policyDoc({ Effect: "Allow", NotAction: "iam:*", Resource: "*" })),
+            },
             {
                 type: ROLE,
                 why: "inline policy with *",
-                mutate: (p) => set(p, "inlinePolicies", [{ name: "admin", policy: policyDoc({ Effect: "Allow", Action: "*", Resource: "*" }) }]),
+                mutate: (p) =>
+                    set(p, "inlinePolicies", [
+                        { name: "admin", policy: policyDoc({ Effect: "Allow", Action: "*", Resource: "*" }) },
+                    ]),
             },
-            { type: ROLE, why: "AdministratorAccess managed policy", mutate: (p) => set(p, "managedPolicyArns", ["arn:aws:iam::aws:policy/AdministratorAccess"]) },
+            {
+                type: ROLE,
+                why: "AdministratorAccess managed policy",
+                mutate: (p) => set(p, "managedPolicyArns", ["arn:aws:iam::aws:policy/AdministratorAccess"]),
+            },
             {
                 type: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
                 why: "AdministratorAccess attached",
                 mutate: (p) => set(p, "policyArn", "arn:aws:iam::aws:policy/AdministratorAccess"),
             },
-            { type: "aws:iam/policy:Policy", why: "not JSON", mutate: (p) => set(p, "policy", "{"), expect: /not JSON/ },
+            {
+                type: "aws:iam/policy:Policy",
+                why: "not JSON",
+                mutate: (p) => set(p, "policy", "{"),
+                expect: /not JSON/,
+            },
         ],
-        pass: [{ type: "aws:iam/policy:Policy", why: "Deny *", mutate: (p) => set(p, "policy", policyDoc({ Effect: "Deny", Action: "*", Resource: "*" })) }],
+        pass: [
+            {
+                type: "aws:iam/policy:Policy",
+                why: "Deny *",
+                mutate: (p) => set(p, "policy", policyDoc({ Effect: "Deny", Action: "*", Resource: "*" })),
+            },
+        ],
     },
     {
         rule: iam.iamIrsaTrustPinned,
@@ -320,7 +543,10 @@ const TABLE: readonly RuleTable[] = [
                 mutate: (p) => {
                     const t = irsaTrust();
                     const st = t.Statement[0] as { Condition: Record<string, Record<string, string>> };
-                    st.Condition = { StringLike: { [`${ISSUER_HOST}:sub`]: "system:serviceaccount:cert-manager:*" }, StringEquals: { [`${ISSUER_HOST}:aud`]: "sts.amazonaws.com" } };
+                    st.Condition = {
+                        StringLike: { [`${ISSUER_HOST}:sub`]: "system:serviceaccount:cert-manager:*" },
+                        StringEquals: { [`${ISSUER_HOST}:aud`]: "sts.amazonaws.com" },
+                    };
                     set(p, "assumeRolePolicy", JSON.stringify(t));
                 },
                 expect: /StringLike/,
@@ -335,18 +561,41 @@ const TABLE: readonly RuleTable[] = [
                 },
                 expect: /:aud/,
             },
-            { type: ROLE, why: "wildcard service account", mutate: (p) => set(p, "assumeRolePolicy", JSON.stringify(irsaTrust("system:serviceaccount:*:*"))) },
+            {
+                type: ROLE,
+                why: "wildcard service account",
+                mutate: (p) => set(p, "assumeRolePolicy", JSON.stringify(irsaTrust("system:serviceaccount:*:*"))),
+            },
             {
                 type: ROLE,
                 why: "no condition at all",
                 mutate: (p) =>
-                    set(p, "assumeRolePolicy", policyDoc({ Effect: "Allow", Principal: { Federated: OIDC_ARN }, Action: "sts:AssumeRoleWithWebIdentity" })),
+                    set(
+                        p,
+                        "assumeRolePolicy",
+                        policyDoc({
+                            Effect: "Allow",
+                            Principal: { Federated: OIDC_ARN },
+                            Action: "sts:AssumeRoleWithWebIdentity",
+                        }),
+                    ),
                 expect: /0 subjects/,
             },
             {
                 type: ROLE,
                 why: "condition keys of another issuer",
-                mutate: (p) => set(p, "assumeRolePolicy", JSON.stringify(irsaTrust()).split(ISSUER_HOST).join("oidc.eks.eu-west-1.amazonaws.com/id/OTHER").replace(`oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/OTHER`, `oidc-provider/${ISSUER_HOST}`)),
+                mutate: (p) =>
+                    set(
+                        p,
+                        "assumeRolePolicy",
+                        JSON.stringify(irsaTrust())
+                            .split(ISSUER_HOST)
+                            .join("oidc.eks.eu-west-1.amazonaws.com/id/OTHER")
+                            .replace(
+                                `oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/OTHER`,
+                                `oidc-provider/${ISSUER_HOST}`,
+                            ),
+                    ),
                 expect: /not for the Federated issuer/,
             },
         ],
@@ -360,20 +609,38 @@ const TABLE: readonly RuleTable[] = [
                         "assumeRolePolicy",
                         policyDoc({
                             Effect: "Allow",
-                            Principal: { Federated: "arn:aws:iam::222222222222:oidc-provider/token.actions.githubusercontent.com" },
+                            Principal: {
+                                Federated:
+                                    "arn:aws:iam::222222222222:oidc-provider/token.actions.githubusercontent.com",
+                            },
                             Action: "sts:AssumeRoleWithWebIdentity",
                             Condition: { StringLike: { "token.actions.githubusercontent.com:sub": "repo:org/repo:*" } },
                         }),
                     ),
             },
-            { type: ROLE, why: "a service role", mutate: (p) => set(p, "assumeRolePolicy", policyDoc({ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" })) },
+            {
+                type: ROLE,
+                why: "a service role",
+                mutate: (p) =>
+                    set(
+                        p,
+                        "assumeRolePolicy",
+                        policyDoc({
+                            Effect: "Allow",
+                            Principal: { Service: "ec2.amazonaws.com" },
+                            Action: "sts:AssumeRole",
+                        }),
+                    ),
+            },
         ],
     },
     // ---- pod templates ----
     {
         rule: wl.k8sRunAsNonRoot,
         fail: [
-            ...containerCases(wl.k8sRunAsNonRoot, "runAsNonRoot false on the container", (c) => set(c, "securityContext.runAsNonRoot", false)),
+            ...containerCases(wl.k8sRunAsNonRoot, "runAsNonRoot false on the container", (c) =>
+                set(c, "securityContext.runAsNonRoot", false),
+            ),
             ...podCases(wl.k8sRunAsNonRoot, "UID 1000", (pod) => set(pod, "securityContext.runAsUser", 1000), /1000/),
             ...podCases(wl.k8sRunAsNonRoot, "no UID", (pod) => del(pod, "securityContext.runAsUser")),
         ],
@@ -381,21 +648,37 @@ const TABLE: readonly RuleTable[] = [
     {
         rule: wl.k8sNoPrivilegeEscalation,
         fail: [
-            ...containerCases(wl.k8sNoPrivilegeEscalation, "allowPrivilegeEscalation true", (c) => set(c, "securityContext.allowPrivilegeEscalation", true)),
-            ...containerCases(wl.k8sNoPrivilegeEscalation, "privileged", (c) => set(c, "securityContext.privileged", true), /privileged/),
+            ...containerCases(wl.k8sNoPrivilegeEscalation, "allowPrivilegeEscalation true", (c) =>
+                set(c, "securityContext.allowPrivilegeEscalation", true),
+            ),
+            ...containerCases(
+                wl.k8sNoPrivilegeEscalation,
+                "privileged",
+                (c) => set(c, "securityContext.privileged", true),
+                /privileged/,
+            ),
         ],
     },
     {
         rule: wl.k8sDropAllCapabilities,
         fail: [
-            ...containerCases(wl.k8sDropAllCapabilities, "drops only NET_RAW", (c) => set(c, "securityContext.capabilities.drop", ["NET_RAW"])),
-            ...containerCases(wl.k8sDropAllCapabilities, "adds SYS_ADMIN", (c) => set(c, "securityContext.capabilities.add", ["SYS_ADMIN"]), /SYS_ADMIN/),
+            ...containerCases(wl.k8sDropAllCapabilities, "drops only NET_RAW", (c) =>
+                set(c, "securityContext.capabilities.drop", ["NET_RAW"]),
+            ),
+            ...containerCases(
+                wl.k8sDropAllCapabilities,
+                "adds SYS_ADMIN",
+                (c) => set(c, "securityContext.capabilities.add", ["SYS_ADMIN"]),
+                /SYS_ADMIN/,
+            ),
         ],
     },
     {
         rule: wl.k8sSeccompRuntimeDefault,
         fail: [
-            ...podCases(wl.k8sSeccompRuntimeDefault, "Unconfined", (pod) => set(pod, "securityContext.seccompProfile.type", "Unconfined")),
+            ...podCases(wl.k8sSeccompRuntimeDefault, "Unconfined", (pod) =>
+                set(pod, "securityContext.seccompProfile.type", "Unconfined"),
+            ),
             ...podCases(wl.k8sSeccompRuntimeDefault, "unset", (pod) => del(pod, "securityContext.seccompProfile")),
         ],
     },
@@ -404,52 +687,112 @@ const TABLE: readonly RuleTable[] = [
         fail: [
             ...podCases(wl.k8sNoHostAccess, "hostNetwork", (pod) => set(pod, "hostNetwork", true)),
             ...podCases(wl.k8sNoHostAccess, "hostPID", (pod) => set(pod, "hostPID", true)),
-            ...podCases(wl.k8sNoHostAccess, "hostPath volume", (pod) => set(pod, "volumes.0", { name: "tmp", hostPath: { path: "/tmp" } })),
+            ...podCases(wl.k8sNoHostAccess, "hostPath volume", (pod) =>
+                set(pod, "volumes.0", { name: "tmp", hostPath: { path: "/tmp" } }),
+            ),
             ...containerCases(wl.k8sNoHostAccess, "hostPort", (c) => set(c, "ports.0.hostPort", 8080)),
         ],
     },
     {
         rule: wl.k8sReadOnlyRootFilesystem,
-        fail: containerCases(wl.k8sReadOnlyRootFilesystem, "writable root", (c) => set(c, "securityContext.readOnlyRootFilesystem", false)),
+        fail: containerCases(wl.k8sReadOnlyRootFilesystem, "writable root", (c) =>
+            set(c, "securityContext.readOnlyRootFilesystem", false),
+        ),
     },
     {
         rule: wl.k8sServiceAccountToken,
         fail: [
             ...podCases(wl.k8sServiceAccountToken, "no service account", (pod) => del(pod, "serviceAccountName")),
-            ...podCases(wl.k8sServiceAccountToken, "the default service account", (pod) => set(pod, "serviceAccountName", "default")),
-            ...podCases(wl.k8sServiceAccountToken, "token automounted", (pod) => set(pod, "automountServiceAccountToken", true)),
-            ...podCases(wl.k8sServiceAccountToken, "automount unset", (pod) => del(pod, "automountServiceAccountToken")),
+            ...podCases(wl.k8sServiceAccountToken, "the default service account", (pod) =>
+                set(pod, "serviceAccountName", "default"),
+            ),
+            ...podCases(wl.k8sServiceAccountToken, "token automounted", (pod) =>
+                set(pod, "automountServiceAccountToken", true),
+            ),
+            ...podCases(wl.k8sServiceAccountToken, "automount unset", (pod) =>
+                del(pod, "automountServiceAccountToken"),
+            ),
         ],
     },
     {
         rule: wl.k8sImageAllowedRegistry,
         fail: [
-            ...containerCases(wl.k8sImageAllowedRegistry, "Docker Hub", (c) => set(c, "image", "docker.io/library/nginx:1.27")),
+            ...containerCases(wl.k8sImageAllowedRegistry, "Docker Hub", (c) =>
+                set(c, "image", "docker.io/library/nginx:1.27"),
+            ),
             ...containerCases(wl.k8sImageAllowedRegistry, "no registry", (c) => set(c, "image", "nginx:1.27")),
-            ...containerCases(wl.k8sImageAllowedRegistry, "ECR look-alike path", (c) => set(c, "image", "evil.example.com/x.dkr.ecr.eu-west-1.amazonaws.com/checkout:1")),
-            ...containerCases(wl.k8sImageAllowedRegistry, "another account than configured", () => undefined, /not from/, {
-                allowedRegistries: ["111111111111.dkr.ecr.eu-west-1.amazonaws.com/"],
-            }),
+            ...containerCases(wl.k8sImageAllowedRegistry, "ECR look-alike path", (c) =>
+                set(c, "image", "evil.example.com/x.dkr.ecr.eu-west-1.amazonaws.com/checkout:1"),
+            ),
+            ...containerCases(
+                wl.k8sImageAllowedRegistry,
+                "another account than configured",
+                () => undefined,
+                /not from/,
+                {
+                    allowedRegistries: ["111111111111.dkr.ecr.eu-west-1.amazonaws.com/"],
+                },
+            ),
         ],
-        pass: [{ type: DEPLOYMENT, why: "the configured account", config: { allowedRegistries: ["222222222222.dkr.ecr.*.amazonaws.com/checkout-"] } }],
+        pass: [
+            {
+                type: DEPLOYMENT,
+                why: "the configured account",
+                config: { allowedRegistries: ["222222222222.dkr.ecr.*.amazonaws.com/checkout-"] },
+            },
+        ],
     },
     {
         rule: wl.k8sImagePinned,
         fail: [
-            ...containerCases(wl.k8sImagePinned, "latest", (c) => set(c, "image", IMAGE.replace(":1.4.2", ":latest")), /latest/),
-            ...containerCases(wl.k8sImagePinned, "no tag", (c) => set(c, "image", IMAGE.replace(":1.4.2", "")), /no tag/),
+            ...containerCases(
+                wl.k8sImagePinned,
+                "latest",
+                (c) => set(c, "image", IMAGE.replace(":1.4.2", ":latest")),
+                /latest/,
+            ),
+            ...containerCases(
+                wl.k8sImagePinned,
+                "no tag",
+                (c) => set(c, "image", IMAGE.replace(":1.4.2", "")),
+                /no tag/,
+            ),
         ],
         pass: [
-            { type: DEPLOYMENT, why: "digest", mutate: (p) => set(p, "spec.template.spec.containers.0.image", `${IMAGE.replace(":1.4.2", "")}@sha256:${"a".repeat(64)}`) },
-            { type: DEPLOYMENT, why: "registry with a port", mutate: (p) => set(p, "spec.template.spec.containers.0.image", "registry.internal:5000/checkout:1.4.2"), config: {} },
+            {
+                type: DEPLOYMENT,
+                why: "digest",
+                mutate: (p) =>
+                    set(
+                        p,
+                        "spec.template.spec.containers.0.image",
+                        `${IMAGE.replace(":1.4.2", "")}@sha256:${"a".repeat(64)}`,
+                    ),
+            },
+            {
+                type: DEPLOYMENT,
+                why: "registry with a port",
+                mutate: (p) => set(p, "spec.template.spec.containers.0.image", "registry.internal:5000/checkout:1.4.2"),
+                config: {},
+            },
         ],
     },
     {
         rule: wl.k8sResources,
         fail: [
-            ...containerCases(wl.k8sResources, "no cpu request", (c) => del(c, "resources.requests.cpu"), /requests\.cpu/),
+            ...containerCases(
+                wl.k8sResources,
+                "no cpu request",
+                (c) => del(c, "resources.requests.cpu"),
+                /requests\.cpu/,
+            ),
             ...containerCases(wl.k8sResources, "no memory request", (c) => del(c, "resources.requests.memory")),
-            ...containerCases(wl.k8sResources, "no memory limit", (c) => del(c, "resources.limits.memory"), /limits\.memory/),
+            ...containerCases(
+                wl.k8sResources,
+                "no memory limit",
+                (c) => del(c, "resources.limits.memory"),
+                /limits\.memory/,
+            ),
         ],
     },
     {
@@ -457,34 +800,94 @@ const TABLE: readonly RuleTable[] = [
         fail: [
             ...containerCases(wl.k8sProbes, "no readiness probe", (c) => del(c, "readinessProbe")),
             ...containerCases(wl.k8sProbes, "no liveness probe", (c) => del(c, "livenessProbe")),
-            ...containerCases(wl.k8sProbes, "liveness = readiness", (c) => set(c, "livenessProbe", c.readinessProbe), /identical/),
-            ...containerCases(wl.k8sProbes, "probe on an undeclared port", (c) => set(c, "readinessProbe.httpGet.port", "metrics"), /does not declare/),
+            ...containerCases(
+                wl.k8sProbes,
+                "liveness = readiness",
+                (c) => set(c, "livenessProbe", c.readinessProbe),
+                /identical/,
+            ),
+            ...containerCases(
+                wl.k8sProbes,
+                "probe on an undeclared port",
+                (c) => set(c, "readinessProbe.httpGet.port", "metrics"),
+                /does not declare/,
+            ),
         ],
     },
     {
         rule: wl.k8sNoSecretLiterals,
         fail: [
-            ...containerCases(wl.k8sNoSecretLiterals, "literal password", (c) => set(c, "env.1", { name: "DB_PASSWORD", value: "hunter2" })),
-            ...containerCases(wl.k8sNoSecretLiterals, "AWS key under an innocent name", (c) => set(c, "env.0", { name: "CONFIG", value: "AKIAABCDEFGHIJKLMNOP" }), /credential/),
+            ...containerCases(wl.k8sNoSecretLiterals, "literal password", (c) =>
+                set(c, "env.1", { name: "DB_PASSWORD", value: "hunter2" }),
+            ),
+            ...containerCases(
+                wl.k8sNoSecretLiterals,
+                "AWS key under an innocent name",
+                (c) => set(c, "env.0", { name: "CONFIG", value: "AKIAABCDEFGHIJKLMNOP" }),
+                /credential/,
+            ),
         ],
-        pass: [{ type: DEPLOYMENT, why: "a path to a mounted secret", mutate: (p) => set(p, "spec.template.spec.containers.0.env.1", { name: "DB_PASSWORD_FILE", value: "/var/run/secrets/db/password" }) }],
+        pass: [
+            {
+                type: DEPLOYMENT,
+                why: "a path to a mounted secret",
+                mutate: (p) =>
+                    set(p, "spec.template.spec.containers.0.env.1", {
+                        name: "DB_PASSWORD_FILE",
+                        value: "/var/run/secrets/db/password",
+                    }),
+            },
+        ],
     },
     {
         rule: wl.k8sRollingUpdate,
         fail: [
-            { type: DEPLOYMENT, why: "maxUnavailable 1", mutate: (p) => set(p, "spec.strategy.rollingUpdate.maxUnavailable", 1) },
-            { type: DEPLOYMENT, why: "maxUnavailable unset (25%)", mutate: (p) => del(p, "spec.strategy.rollingUpdate.maxUnavailable") },
-            { type: DEPLOYMENT, why: "maxSurge 0", mutate: (p) => set(p, "spec.strategy.rollingUpdate.maxSurge", 0), expect: /maxSurge/ },
-            { type: DEPLOYMENT, why: "Recreate", mutate: (p) => set(p, "spec.strategy", { type: "Recreate" }), expect: /Recreate/ },
+            {
+                type: DEPLOYMENT,
+                why: "maxUnavailable 1",
+                mutate: (p) => set(p, "spec.strategy.rollingUpdate.maxUnavailable", 1),
+            },
+            {
+                type: DEPLOYMENT,
+                why: "maxUnavailable unset (25%)",
+                mutate: (p) => del(p, "spec.strategy.rollingUpdate.maxUnavailable"),
+            },
+            {
+                type: DEPLOYMENT,
+                why: "maxSurge 0",
+                mutate: (p) => set(p, "spec.strategy.rollingUpdate.maxSurge", 0),
+                expect: /maxSurge/,
+            },
+            {
+                type: DEPLOYMENT,
+                why: "Recreate",
+                mutate: (p) => set(p, "spec.strategy", { type: "Recreate" }),
+                expect: /Recreate/,
+            },
         ],
-        pass: [{ type: DEPLOYMENT, why: "percentages", mutate: (p) => set(p, "spec.strategy.rollingUpdate", { maxSurge: "25%", maxUnavailable: "0%" }) }],
+        pass: [
+            {
+                type: DEPLOYMENT,
+                why: "percentages",
+                mutate: (p) => set(p, "spec.strategy.rollingUpdate", { maxSurge: "25%", maxUnavailable: "0%" }),
+            },
+        ],
     },
     {
         rule: wl.k8sZoneSpread,
         fail: [
-            ...podCases(wl.k8sZoneSpread, "DoNotSchedule", (pod) => set(pod, "topologySpreadConstraints.0.whenUnsatisfiable", "DoNotSchedule")),
-            ...podCases(wl.k8sZoneSpread, "no constraint", (pod) => del(pod, "topologySpreadConstraints"), /topologyKey/),
-            ...podCases(wl.k8sZoneSpread, "spreads other pods", (pod) => set(pod, "topologySpreadConstraints.0.labelSelector.matchLabels", { app: "other" })),
+            ...podCases(wl.k8sZoneSpread, "DoNotSchedule", (pod) =>
+                set(pod, "topologySpreadConstraints.0.whenUnsatisfiable", "DoNotSchedule"),
+            ),
+            ...podCases(
+                wl.k8sZoneSpread,
+                "no constraint",
+                (pod) => del(pod, "topologySpreadConstraints"),
+                /topologyKey/,
+            ),
+            ...podCases(wl.k8sZoneSpread, "spreads other pods", (pod) =>
+                set(pod, "topologySpreadConstraints.0.labelSelector.matchLabels", { app: "other" }),
+            ),
         ],
     },
     {
@@ -492,12 +895,19 @@ const TABLE: readonly RuleTable[] = [
         fail: [
             ...podCases(wl.k8sHostnameAntiAffinity, "no anti-affinity", (pod) => del(pod, "affinity")),
             ...podCases(wl.k8sHostnameAntiAffinity, "zone instead of hostname", (pod) =>
-                set(pod, "affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution.0.podAffinityTerm.topologyKey", "topology.kubernetes.io/zone"),
+                set(
+                    pod,
+                    "affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution.0.podAffinityTerm.topologyKey",
+                    "topology.kubernetes.io/zone",
+                ),
             ),
             ...podCases(
                 wl.k8sHostnameAntiAffinity,
                 "hard anti-affinity too",
-                (pod) => set(pod, "affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution", [{ topologyKey: "kubernetes.io/hostname" }]),
+                (pod) =>
+                    set(pod, "affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution", [
+                        { topologyKey: "kubernetes.io/hostname" },
+                    ]),
                 /required/,
             ),
         ],
@@ -506,39 +916,77 @@ const TABLE: readonly RuleTable[] = [
         rule: wl.k8sGracefulShutdown,
         fail: [
             ...containerCases(wl.k8sGracefulShutdown, "no preStop", (c) => del(c, "lifecycle")),
-            ...podCases(wl.k8sGracefulShutdown, "grace shorter than preStop", (pod) => set(pod, "terminationGracePeriodSeconds", 5), /not longer/),
+            ...podCases(
+                wl.k8sGracefulShutdown,
+                "grace shorter than preStop",
+                (pod) => set(pod, "terminationGracePeriodSeconds", 5),
+                /not longer/,
+            ),
             ...containerCases(wl.k8sGracefulShutdown, "exec sleep beyond the default grace", (c, pod) => {
                 del(pod, "terminationGracePeriodSeconds");
                 set(c, "lifecycle.preStop", { exec: { command: ["/bin/sh", "-c", "sleep 40"] } });
             }),
         ],
-        pass: [{ type: DEPLOYMENT, why: "exec sleep", mutate: (p) => set(p, "spec.template.spec.containers.0.lifecycle.preStop", { exec: { command: ["sleep", "10"] } }) }],
+        pass: [
+            {
+                type: DEPLOYMENT,
+                why: "exec sleep",
+                mutate: (p) =>
+                    set(p, "spec.template.spec.containers.0.lifecycle.preStop", { exec: { command: ["sleep", "10"] } }),
+            },
+        ],
     },
     // ---- other Kubernetes objects ----
     {
         rule: objects.k8sNotDefaultNamespace,
         fail: [
-            ...forTypes(NAMESPACED.filter((t) => !t.startsWith("kubernetes:helm.sh/")), "no namespace", (p) => del(p, "metadata.namespace"), { expect: /default namespace/ }),
+            ...forTypes(
+                NAMESPACED.filter((t) => !t.startsWith("kubernetes:helm.sh/")),
+                "no namespace",
+                (p) => del(p, "metadata.namespace"),
+                { expect: /default namespace/ },
+            ),
             ...forTypes([RELEASE, CHART], "release in default", (p) => set(p, "namespace", "default")),
             { type: DEPLOYMENT, why: "explicitly default", mutate: (p) => set(p, "metadata.namespace", "default") },
         ],
-        pass: [{ type: DEPLOYMENT, why: "namespace from the provider", mutate: (p) => del(p, "metadata.namespace"), provider: { ...K8S_PROVIDER, props: { namespace: "checkout" } } }],
+        pass: [
+            {
+                type: DEPLOYMENT,
+                why: "namespace from the provider",
+                mutate: (p) => del(p, "metadata.namespace"),
+                provider: { ...K8S_PROVIDER, props: { namespace: "checkout" } },
+            },
+        ],
     },
     {
         rule: objects.k8sNamespacePodSecurity,
         fail: [
-            { type: "kubernetes:core/v1:Namespace", why: "baseline", mutate: (p) => set(p, "metadata.labels", { "pod-security.kubernetes.io/enforce": "baseline" }) },
+            {
+                type: "kubernetes:core/v1:Namespace",
+                why: "baseline",
+                mutate: (p) => set(p, "metadata.labels", { "pod-security.kubernetes.io/enforce": "baseline" }),
+            },
             { type: "kubernetes:core/v1:Namespace", why: "unlabelled", mutate: (p) => del(p, "metadata.labels") },
         ],
     },
     {
         rule: objects.k8sServiceClusterIp,
         fail: [
-            { type: "kubernetes:core/v1:Service", why: "LoadBalancer", mutate: (p) => set(p, "spec.type", "LoadBalancer"), expect: /checkout\/checkout-service/ },
+            {
+                type: "kubernetes:core/v1:Service",
+                why: "LoadBalancer",
+                mutate: (p) => set(p, "spec.type", "LoadBalancer"),
+                expect: /checkout\/checkout-service/,
+            },
             { type: "kubernetes:core/v1:Service", why: "NodePort", mutate: (p) => set(p, "spec.type", "NodePort") },
         ],
         pass: [
-            { type: "kubernetes:core/v1:Service", why: "listed in exposedServices", mutate: (p) => set(p, "spec.type", "LoadBalancer"), config: { exposedServices: ["checkout/checkout-service"] } },
+            {
+                type: "kubernetes:core/v1:Service",
+                why: "listed in exposedServices",
+                mutate: (p) => set(p, "spec.type", "LoadBalancer"),
+                config: { exposedServices: ["checkout/checkout-service"] },
+            },
         ],
     },
     {
@@ -547,17 +995,38 @@ const TABLE: readonly RuleTable[] = [
             { type: HPA, why: "minReplicas 1", mutate: (p) => set(p, "spec.minReplicas", 1) },
             { type: HPA, why: "minReplicas unset (1)", mutate: (p) => del(p, "spec.minReplicas") },
             { type: HPA, why: "max = min", mutate: (p) => set(p, "spec.maxReplicas", 3), expect: /maxReplicas/ },
-            { type: HPA, why: "memory only", mutate: (p) => set(p, "spec.metrics.0.resource.name", "memory"), expect: /cpu/ },
+            {
+                type: HPA,
+                why: "memory only",
+                mutate: (p) => set(p, "spec.metrics.0.resource.name", "memory"),
+                expect: /cpu/,
+            },
             { type: HPA, why: "no scale-down stabilization", mutate: (p) => del(p, "spec.behavior") },
-            { type: "kubernetes:autoscaling/v1:HorizontalPodAutoscaler", fixtureType: HPA, why: "autoscaling/v1", expect: /autoscaling\/v2/ },
+            {
+                type: "kubernetes:autoscaling/v1:HorizontalPodAutoscaler",
+                fixtureType: HPA,
+                why: "autoscaling/v1",
+                expect: /autoscaling\/v2/,
+            },
         ],
     },
-    { rule: objects.k8sHpaProdMinReplicas, fail: [{ type: HPA, why: "minReplicas 2", mutate: (p) => set(p, "spec.minReplicas", 2) }] },
+    {
+        rule: objects.k8sHpaProdMinReplicas,
+        fail: [{ type: HPA, why: "minReplicas 2", mutate: (p) => set(p, "spec.minReplicas", 2) }],
+    },
     {
         rule: objects.k8sPdbAllowsEviction,
         fail: [
             { type: PDB, why: "maxUnavailable 0", mutate: (p) => set(p, "spec.maxUnavailable", 0) },
-            { type: PDB, why: "minAvailable", mutate: (p) => { del(p, "spec.maxUnavailable"); set(p, "spec.minAvailable", 2); }, expect: /minAvailable/ },
+            {
+                type: PDB,
+                why: "minAvailable",
+                mutate: (p) => {
+                    del(p, "spec.maxUnavailable");
+                    set(p, "spec.minAvailable", 2);
+                },
+                expect: /minAvailable/,
+            },
             { type: PDB, why: "neither", mutate: (p) => del(p, "spec.maxUnavailable") },
             { type: "kubernetes:policy/v1beta1:PodDisruptionBudget", fixtureType: PDB, why: "policy/v1beta1" },
         ],
@@ -566,7 +1035,11 @@ const TABLE: readonly RuleTable[] = [
     {
         rule: objects.k8sExplicitProvider,
         fail: forTypes(KUBERNETES_FIXTURE_TYPES, "default provider", () => undefined, {
-            provider: { ...K8S_PROVIDER, name: "default_4_34_2", urn: "urn:pulumi:prod::checkout-platform::pulumi:providers:kubernetes::default_4_34_2" },
+            provider: {
+                ...K8S_PROVIDER,
+                name: "default_4_34_2",
+                urn: "urn:pulumi:prod::checkout-platform::pulumi:providers:kubernetes::default_4_34_2",
+            },
         }),
     },
     // ---- Helm / cert-manager ----
@@ -582,20 +1055,53 @@ const TABLE: readonly RuleTable[] = [
     {
         rule: helm.certManagerValues,
         fail: [
-            ...forTypes([RELEASE, CHART], "installCRDs", (p) => set(p, "values.installCRDs", true), { expect: /installCRDs is deprecated/ }),
+            ...forTypes([RELEASE, CHART], "installCRDs", (p) => set(p, "values.installCRDs", true), {
+                expect: /installCRDs is deprecated/,
+            }),
             { type: RELEASE, why: "CRDs not installed", mutate: (p) => set(p, "values.crds.enabled", false) },
-            { type: RELEASE, why: "unknown top-level key", mutate: (p) => set(p, "values.replicas", 2), expect: /unknown key replicas/ },
-            { type: RELEASE, why: "misspelt nested key", mutate: (p) => set(p, "values.webhook.replicas", 2), expect: /webhook\.replicas/ },
+            {
+                type: RELEASE,
+                why: "unknown top-level key",
+                mutate: (p) => set(p, "values.replicas", 2),
+                expect: /unknown key replicas/,
+            },
+            {
+                type: RELEASE,
+                why: "misspelt nested key",
+                mutate: (p) => set(p, "values.webhook.replicas", 2),
+                expect: /webhook\.replicas/,
+            },
             { type: RELEASE, why: "wrong type", mutate: (p) => set(p, "values.replicaCount", "2"), expect: /integer/ },
         ],
-        pass: [{ type: RELEASE, why: "another chart", mutate: (p) => { set(p, "chart", "metrics-server"); set(p, "values", { replicas: 2 }); } }],
+        pass: [
+            {
+                type: RELEASE,
+                why: "another chart",
+                mutate: (p) => {
+                    set(p, "chart", "metrics-server");
+                    set(p, "values", { replicas: 2 });
+                },
+            },
+        ],
     },
     {
         rule: helm.certManagerHighAvailability,
         fail: [
-            ...forTypes([RELEASE, CHART], "one controller", (p) => set(p, "values.replicaCount", 1), { expect: /controller/ }),
-            { type: RELEASE, why: "webhook PDB off", mutate: (p) => set(p, "values.webhook.podDisruptionBudget.enabled", false), expect: /webhook/ },
-            { type: RELEASE, why: "cainjector without requests", mutate: (p) => del(p, "values.cainjector.resources"), expect: /cainjector/ },
+            ...forTypes([RELEASE, CHART], "one controller", (p) => set(p, "values.replicaCount", 1), {
+                expect: /controller/,
+            }),
+            {
+                type: RELEASE,
+                why: "webhook PDB off",
+                mutate: (p) => set(p, "values.webhook.podDisruptionBudget.enabled", false),
+                expect: /webhook/,
+            },
+            {
+                type: RELEASE,
+                why: "cainjector without requests",
+                mutate: (p) => del(p, "values.cainjector.resources"),
+                expect: /cainjector/,
+            },
         ],
     },
 ];
@@ -623,7 +1129,10 @@ describe("resource rules", () => {
         describe(rule.name, () => {
             for (const c of pass ?? []) {
                 it(`passes ${c.type}: ${c.why}`, () => {
-                    const out = runResourceRule(rule, c.type, propsFor(c), { config: c.config, provider: c.provider ?? K8S_PROVIDER });
+                    const out = runResourceRule(rule, c.type, propsFor(c), {
+                        config: c.config,
+                        provider: c.provider ?? K8S_PROVIDER,
+                    });
                     assert.ok(out.applicable, "the rule should apply");
                     assert.deepEqual(out.messages, []);
                 });
@@ -637,8 +1146,13 @@ describe("resource rules", () => {
                     }
                     const out = runResourceRule(rule, c.type, propsFor(c), { config: c.config, provider });
                     assert.ok(out.messages.length > 0, `expected a violation of ${rule.name}`);
-                    for (const m of out.messages) assert.match(m, / Remediation: /, "every message carries the remediation");
-                    if (c.expect) assert.ok(out.messages.some((m) => c.expect?.test(m)), `${out.messages.join(" | ")} should match ${c.expect}`);
+                    for (const m of out.messages)
+                        assert.match(m, / Remediation: /, "every message carries the remediation");
+                    if (c.expect)
+                        assert.ok(
+                            out.messages.some((m) => c.expect?.test(m)),
+                            `${out.messages.join(" | ")} should match ${c.expect}`,
+                        );
                 });
             }
         });
@@ -650,7 +1164,9 @@ describe("resource rules", () => {
             it(rule.name, () => {
                 const entry = TABLE.find((t) => t.rule === rule);
                 assert.ok(entry, `${rule.name} has no table entry`);
-                const applicable = FIXTURE_TYPES.filter((t) => runResourceRule(rule, t, fixture(t), { provider: K8S_PROVIDER }).applicable);
+                const applicable = FIXTURE_TYPES.filter(
+                    (t) => runResourceRule(rule, t, fixture(t), { provider: K8S_PROVIDER }).applicable,
+                );
                 assert.ok(applicable.length > 0, `${rule.name} applies to no compliant fixture (no passing case)`);
                 const failing = new Set(entry.fail.map((c) => c.fixtureType ?? c.type));
                 const uncovered = applicable.filter((t) => !failing.has(t));

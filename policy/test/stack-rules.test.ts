@@ -37,24 +37,39 @@ const find = (stack: StackFixture[], key: string): StackFixture => {
     return f;
 };
 /** Changes the props of one resource. */
-const edit = (key: string, fn: (p: Record<string, unknown>) => void): Change => (stack) => {
-    fn(find(stack, key).props);
-    return stack;
-};
+const edit =
+    (key: string, fn: (p: Record<string, unknown>) => void): Change =>
+    (stack) => {
+        fn(find(stack, key).props);
+        return stack;
+    };
 /** Removes resources, and every reference to them (as if the program had never created them). */
-const without = (...keys: string[]): Change => (stack) =>
-    stack
-        .filter((r) => !keys.includes(r.key))
-        .map((r) => ({
-            ...r,
-            dependsOn: (r.dependsOn ?? []).filter((d) => !keys.includes(d)),
-            propertyDependencies: Object.fromEntries(
-                Object.entries(r.propertyDependencies ?? {}).map(([k, v]) => [k, v.filter((d) => !keys.includes(d))]),
-            ),
-        }));
-const replace = (key: string, fn: (f: StackFixture) => StackFixture): Change => (stack) => stack.map((r) => (r.key === key ? fn(r) : r));
-const add = (...extra: StackFixture[]): Change => (stack) => [...stack, ...extra];
-const chain = (...changes: Change[]): Change => (stack) => changes.reduce((s, c) => c(s), stack);
+const without =
+    (...keys: string[]): Change =>
+    (stack) =>
+        stack
+            .filter((r) => !keys.includes(r.key))
+            .map((r) => ({
+                ...r,
+                dependsOn: (r.dependsOn ?? []).filter((d) => !keys.includes(d)),
+                propertyDependencies: Object.fromEntries(
+                    Object.entries(r.propertyDependencies ?? {}).map(([k, v]) => [
+                        k,
+                        v.filter((d) => !keys.includes(d)),
+                    ]),
+                ),
+            }));
+const replace =
+    (key: string, fn: (f: StackFixture) => StackFixture): Change =>
+    (stack) =>
+        stack.map((r) => (r.key === key ? fn(r) : r));
+const add =
+    (...extra: StackFixture[]): Change =>
+    (stack) => [...stack, ...extra];
+const chain =
+    (...changes: Change[]): Change =>
+    (stack) =>
+        changes.reduce((s, c) => c(s), stack);
 const dependsOn = (key: string, deps: string[]): Change => replace(key, (f) => ({ ...f, dependsOn: deps }));
 
 /**
@@ -78,18 +93,39 @@ const TABLE: readonly StackTable[] = [
     {
         rule: eks.eksControlPlaneLogGroup,
         fail: [
-            { why: "no log group", change: without("control-plane-logs"), expect: /no log group \/aws\/eks\/checkout-prod\/cluster/ },
-            { why: "the cluster does not wait for it", change: dependsOn("eks", ["vpc", "secrets-key"]), expect: /does not depend/ },
-            { why: "the cluster has no explicit name", change: edit("eks", (p) => del(p, "name")), expect: /no explicit name/ },
-            { why: "a group for another name", change: edit("control-plane-logs", (p) => set(p, "name", "/aws/eks/checkout/cluster")) },
-            { why: "live: neither the cluster nor its component waits", change: chain(liveCluster, dependsOn("eks", ["vpc"])) },
+            {
+                why: "no log group",
+                change: without("control-plane-logs"),
+                expect: /no log group \/aws\/eks\/checkout-prod\/cluster/,
+            },
+            {
+                why: "the cluster does not wait for it",
+                change: dependsOn("eks", ["vpc", "secrets-key"]),
+                expect: /does not depend/,
+            },
+            {
+                why: "the cluster has no explicit name",
+                change: edit("eks", (p) => del(p, "name")),
+                expect: /no explicit name/,
+            },
+            {
+                why: "a group for another name",
+                change: edit("control-plane-logs", (p) => set(p, "name", "/aws/eks/checkout/cluster")),
+            },
+            {
+                why: "live: neither the cluster nor its component waits",
+                change: chain(liveCluster, dependsOn("eks", ["vpc"])),
+            },
         ],
         pass: [{ why: "live: the component waits, the child inherits", change: liveCluster }],
     },
     {
         rule: eks.eksWorkloadIdentity,
         fail: [
-            { why: "no OIDC provider, no Pod Identity", change: edit("eks", (p) => set(p, "createOidcProvider", false)) },
+            {
+                why: "no OIDC provider, no Pod Identity",
+                change: edit("eks", (p) => set(p, "createOidcProvider", false)),
+            },
             { why: "live: no OIDC provider child", change: chain(liveCluster, without("eks-oidc")) },
         ],
         pass: [
@@ -98,7 +134,11 @@ const TABLE: readonly StackTable[] = [
                 why: "Pod Identity agent instead",
                 change: chain(
                     edit("eks", (p) => del(p, "createOidcProvider")),
-                    add({ key: "pia", type: T.addon, props: { clusterName: CLUSTER_NAME, addonName: "eks-pod-identity-agent" } }),
+                    add({
+                        key: "pia",
+                        type: T.addon,
+                        props: { clusterName: CLUSTER_NAME, addonName: "eks-pod-identity-agent" },
+                    }),
                 ),
             },
         ],
@@ -106,13 +146,26 @@ const TABLE: readonly StackTable[] = [
     {
         rule: nodes.eksNodesPrivateSubnets,
         fail: [
-            { why: "node group in public subnets", change: edit("nodes", (p) => set(p, "subnetIds", [...PUBLIC_SUBNETS])), expect: /subnet-pub-a/ },
+            {
+                why: "node group in public subnets",
+                change: edit("nodes", (p) => set(p, "subnetIds", [...PUBLIC_SUBNETS])),
+                expect: /subnet-pub-a/,
+            },
             {
                 why: "live: node group in a subnet the VPC's outputs call public",
                 change: chain(
-                    edit("vpc", (p) => Object.assign(p, { publicSubnetIds: ["subnet-live-pub"], privateSubnetIds: ["subnet-live-priv"] })),
+                    edit("vpc", (p) =>
+                        Object.assign(p, {
+                            publicSubnetIds: ["subnet-live-pub"],
+                            privateSubnetIds: ["subnet-live-priv"],
+                        }),
+                    ),
                     edit("eks", (p) => del(p, "publicSubnetIds")),
-                    add({ key: "ng", type: "aws:eks/nodeGroup:NodeGroup", props: { ...awsNodeGroup(), subnetIds: ["subnet-live-pub", "subnet-live-priv"] } }),
+                    add({
+                        key: "ng",
+                        type: "aws:eks/nodeGroup:NodeGroup",
+                        props: { ...awsNodeGroup(), subnetIds: ["subnet-live-pub", "subnet-live-priv"] },
+                    }),
                 ),
             },
         ],
@@ -121,16 +174,26 @@ const TABLE: readonly StackTable[] = [
         rule: ecr.ecrLifecyclePolicy,
         fail: [
             { why: "no lifecycle policy", change: without("repo-lifecycle"), expect: /no lifecycle policy/ },
-            { why: "a policy without rules", change: edit("repo-lifecycle", (p) => set(p, "policy", JSON.stringify({ rules: [] }))), expect: /no rules/ },
+            {
+                why: "a policy without rules",
+                change: edit("repo-lifecycle", (p) => set(p, "policy", JSON.stringify({ rules: [] }))),
+                expect: /no rules/,
+            },
             {
                 why: "the policy is for another repository",
-                change: chain(edit("repo-lifecycle", (p) => set(p, "repository", "other-repo")), replace("repo-lifecycle", (f) => ({ ...f, dependsOn: [], propertyDependencies: {} }))),
+                change: chain(
+                    edit("repo-lifecycle", (p) => set(p, "repository", "other-repo")),
+                    replace("repo-lifecycle", (f) => ({ ...f, dependsOn: [], propertyDependencies: {} })),
+                ),
             },
         ],
         pass: [
             {
                 why: "an autonamed repository matched by dependency",
-                change: chain(edit("repo", (p) => del(p, "name")), edit("repo-lifecycle", (p) => set(p, "repository", "repo-1a2b3c4"))),
+                change: chain(
+                    edit("repo", (p) => del(p, "name")),
+                    edit("repo-lifecycle", (p) => set(p, "repository", "repo-1a2b3c4")),
+                ),
             },
         ],
     },
@@ -148,7 +211,12 @@ const TABLE: readonly StackTable[] = [
             },
             { why: "the default key policy", change: edit("logs-key", (p) => del(p, "policy")) },
         ],
-        pass: [{ why: "the group is not KMS-encrypted (dev)", change: edit("control-plane-logs", (p) => del(p, "kmsKeyId")) }],
+        pass: [
+            {
+                why: "the group is not KMS-encrypted (dev)",
+                change: edit("control-plane-logs", (p) => del(p, "kmsKeyId")),
+            },
+        ],
     },
     {
         rule: iam.iamIrsaServiceAccountMatch,
@@ -158,14 +226,24 @@ const TABLE: readonly StackTable[] = [
                 change: edit("cert-manager", (p) => set(p, "name", "cm")),
                 expect: /system:serviceaccount:cert-manager:cm-cert-manager/,
             },
-            { why: "an autonamed release", change: edit("cert-manager", (p) => del(p, "name")), expect: /no explicit name/ },
+            {
+                why: "an autonamed release",
+                change: edit("cert-manager", (p) => del(p, "name")),
+                expect: /no explicit name/,
+            },
             {
                 why: "a ServiceAccount borrowing the role",
                 change: add({
                     key: "external-dns-sa",
                     type: T.sa,
                     props: {
-                        metadata: { name: "external-dns", namespace: "external-dns", annotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::222222222222:role/cert-manager-dns01" } },
+                        metadata: {
+                            name: "external-dns",
+                            namespace: "external-dns",
+                            annotations: {
+                                "eks.amazonaws.com/role-arn": "arn:aws:iam::222222222222:role/cert-manager-dns01",
+                            },
+                        },
                     },
                     dependsOn: ["cert-manager-role"],
                     provider: K8S_PROVIDER,
@@ -174,13 +252,29 @@ const TABLE: readonly StackTable[] = [
             },
         ],
         pass: [
-            { why: "serviceAccount.name pins it back", change: chain(edit("cert-manager", (p) => set(p, "name", "cm")), edit("cert-manager", (p) => set(p, "values.serviceAccount.name", "cert-manager"))) },
+            {
+                why: "serviceAccount.name pins it back",
+                change: chain(
+                    edit("cert-manager", (p) => set(p, "name", "cm")),
+                    edit("cert-manager", (p) => set(p, "values.serviceAccount.name", "cert-manager")),
+                ),
+            },
             {
                 why: "a ServiceAccount the role is pinned to",
                 change: chain(
-                    edit("cert-manager-role", (p) => set(p, "assumeRolePolicy", JSON.stringify(irsaTrust("system:serviceaccount:checkout:checkout-service")))),
+                    edit("cert-manager-role", (p) =>
+                        set(
+                            p,
+                            "assumeRolePolicy",
+                            JSON.stringify(irsaTrust("system:serviceaccount:checkout:checkout-service")),
+                        ),
+                    ),
                     edit("cert-manager", (p) => del(p, "values.serviceAccount")),
-                    edit("checkout-sa", (p) => set(p, "metadata.annotations", { "eks.amazonaws.com/role-arn": "arn:aws:iam::222222222222:role/cert-manager-dns01" })),
+                    edit("checkout-sa", (p) =>
+                        set(p, "metadata.annotations", {
+                            "eks.amazonaws.com/role-arn": "arn:aws:iam::222222222222:role/cert-manager-dns01",
+                        }),
+                    ),
                 ),
             },
         ],
@@ -189,17 +283,38 @@ const TABLE: readonly StackTable[] = [
         rule: k8s.k8sPdbPerWorkload,
         fail: [
             { why: "no PDB", change: without("checkout-pdb") },
-            { why: "the PDB selects other pods", change: edit("checkout-pdb", (p) => set(p, "spec.selector.matchLabels", { app: "other" })) },
-            { why: "the PDB is in another namespace", change: edit("checkout-pdb", (p) => set(p, "metadata.namespace", "other")) },
+            {
+                why: "the PDB selects other pods",
+                change: edit("checkout-pdb", (p) => set(p, "spec.selector.matchLabels", { app: "other" })),
+            },
+            {
+                why: "the PDB is in another namespace",
+                change: edit("checkout-pdb", (p) => set(p, "metadata.namespace", "other")),
+            },
         ],
     },
     {
         rule: k8s.k8sNetworkPolicyPerWorkload,
         fail: [
-            { why: "only the default deny", change: without("checkout-allow"), expect: /no NetworkPolicy selects its pods specifically/ },
+            {
+                why: "only the default deny",
+                change: without("checkout-allow"),
+                expect: /no NetworkPolicy selects its pods specifically/,
+            },
             { why: "no DNS egress", change: edit("checkout-allow", (p) => del(p, "spec.egress.0")), expect: /DNS/ },
-            { why: "no ingress rules", change: edit("checkout-allow", (p) => del(p, "spec.ingress")), expect: /no Ingress rules/ },
-            { why: "egress not declared as a policy type", change: edit("checkout-allow", (p) => { set(p, "spec.policyTypes", ["Ingress"]); del(p, "spec.egress"); }), expect: /no Egress rules/ },
+            {
+                why: "no ingress rules",
+                change: edit("checkout-allow", (p) => del(p, "spec.ingress")),
+                expect: /no Ingress rules/,
+            },
+            {
+                why: "egress not declared as a policy type",
+                change: edit("checkout-allow", (p) => {
+                    set(p, "spec.policyTypes", ["Ingress"]);
+                    del(p, "spec.egress");
+                }),
+                expect: /no Egress rules/,
+            },
         ],
         pass: [
             {
@@ -212,21 +327,44 @@ const TABLE: readonly StackTable[] = [
         rule: k8s.k8sNamespaceDefaultDeny,
         fail: [
             { why: "no default deny", change: without("checkout-default-deny"), expect: /namespace checkout/ },
-            { why: "the 'deny' allows ingress", change: edit("checkout-default-deny", (p) => set(p, "spec.ingress", [{}])) },
-            { why: "ingress only", change: edit("checkout-default-deny", (p) => set(p, "spec.policyTypes", ["Ingress"])) },
+            {
+                why: "the 'deny' allows ingress",
+                change: edit("checkout-default-deny", (p) => set(p, "spec.ingress", [{}])),
+            },
+            {
+                why: "ingress only",
+                change: edit("checkout-default-deny", (p) => set(p, "spec.policyTypes", ["Ingress"])),
+            },
         ],
     },
     {
         rule: k8s.k8sHpaTarget,
         fail: [
-            { why: "the Deployment sets replicas", change: edit("checkout-deployment", (p) => set(p, "spec.replicas", 3)), expect: /sets spec.replicas/ },
-            { why: "the target does not exist", change: edit("checkout-hpa", (p) => set(p, "spec.scaleTargetRef.name", "checkout")), expect: /does not create/ },
-            { why: "a kind that is not scalable", change: edit("checkout-hpa", (p) => set(p, "spec.scaleTargetRef.kind", "Service")) },
+            {
+                why: "the Deployment sets replicas",
+                change: edit("checkout-deployment", (p) => set(p, "spec.replicas", 3)),
+                expect: /sets spec.replicas/,
+            },
+            {
+                why: "the target does not exist",
+                change: edit("checkout-hpa", (p) => set(p, "spec.scaleTargetRef.name", "checkout")),
+                expect: /does not create/,
+            },
+            {
+                why: "a kind that is not scalable",
+                change: edit("checkout-hpa", (p) => set(p, "spec.scaleTargetRef.kind", "Service")),
+            },
             {
                 why: "live: pulumi owns spec.replicas",
                 change: edit("checkout-deployment", (p) => {
                     set(p, "spec.replicas", 3);
-                    set(p, "metadata.managedFields", [{ manager: "pulumi-kubernetes-8a7b", operation: "Apply", fieldsV1: { "f:spec": { "f:replicas": {} } } }]);
+                    set(p, "metadata.managedFields", [
+                        {
+                            manager: "pulumi-kubernetes-8a7b",
+                            operation: "Apply",
+                            fieldsV1: { "f:spec": { "f:replicas": {} } },
+                        },
+                    ]);
                 }),
             },
         ],
@@ -236,20 +374,38 @@ const TABLE: readonly StackTable[] = [
                 change: edit("checkout-deployment", (p) => {
                     set(p, "spec.replicas", 5);
                     set(p, "metadata.managedFields", [
-                        { manager: "pulumi-kubernetes-8a7b", operation: "Apply", fieldsV1: { "f:spec": { "f:template": {} } } },
-                        { manager: "kube-controller-manager", operation: "Update", subresource: "scale", fieldsV1: { "f:spec": { "f:replicas": {} } } },
+                        {
+                            manager: "pulumi-kubernetes-8a7b",
+                            operation: "Apply",
+                            fieldsV1: { "f:spec": { "f:template": {} } },
+                        },
+                        {
+                            manager: "kube-controller-manager",
+                            operation: "Update",
+                            subresource: "scale",
+                            fieldsV1: { "f:spec": { "f:replicas": {} } },
+                        },
                     ]);
                 }),
             },
             {
                 why: "mock: an autonamed Deployment matched by its logical name",
-                change: chain(edit("checkout-deployment", (p) => del(p, "metadata.name")), edit("checkout-hpa", (p) => set(p, "spec.scaleTargetRef.name", "checkout-deployment-5f2a9c1e"))),
+                change: chain(
+                    edit("checkout-deployment", (p) => del(p, "metadata.name")),
+                    edit("checkout-hpa", (p) => set(p, "spec.scaleTargetRef.name", "checkout-deployment-5f2a9c1e")),
+                ),
             },
         ],
     },
     {
         rule: helm.certManagerIssuerAfterRelease,
-        fail: [{ why: "the issuer does not wait for the release", change: dependsOn("letsencrypt-prod", []), expect: /does not depend/ }],
+        fail: [
+            {
+                why: "the issuer does not wait for the release",
+                change: dependsOn("letsencrypt-prod", []),
+                expect: /does not depend/,
+            },
+        ],
         pass: [{ why: "cert-manager installed elsewhere", change: without("cert-manager") }],
     },
 ];
@@ -264,7 +420,10 @@ describe("stack rules", () => {
     it("every stack rule has a table entry with a failing case", () => {
         const names = allPolicies.filter((p) => "validateStack" in p).map((p) => p.name);
         const covered = TABLE.filter((t) => t.fail.length > 0).map((t) => t.rule.name);
-        assert.deepEqual(names.filter((n) => !covered.includes(n)), []);
+        assert.deepEqual(
+            names.filter((n) => !covered.includes(n)),
+            [],
+        );
     });
 
     for (const { rule, fail, pass } of TABLE) {
@@ -277,7 +436,11 @@ describe("stack rules", () => {
                     const out = runStackRule(rule, c.change(compliantStack()));
                     assert.ok(out.length > 0, `expected a violation of ${rule.name}`);
                     for (const v of out) assert.match(v.message, / Remediation: /);
-                    if (c.expect) assert.ok(out.some((v) => c.expect?.test(v.message)), `${out.map((v) => v.message).join(" | ")} should match ${c.expect}`);
+                    if (c.expect)
+                        assert.ok(
+                            out.some((v) => c.expect?.test(v.message)),
+                            `${out.map((v) => v.message).join(" | ")} should match ${c.expect}`,
+                        );
                 });
             }
         });

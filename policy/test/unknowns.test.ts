@@ -39,10 +39,18 @@ describe("unknown values (live preview)", () => {
     });
 
     it("a known bad value fails next to unknown ones", () => {
-        const p = { ...awsEksCluster(), deletionProtection: false, encryptionConfig: UNKNOWN_STRING, enabledClusterLogTypes: UNKNOWN_ARRAY };
+        const p = {
+            ...awsEksCluster(),
+            deletionProtection: false,
+            encryptionConfig: UNKNOWN_STRING,
+            enabledClusterLogTypes: UNKNOWN_ARRAY,
+        };
         assert.equal(runResourceRule(eks.eksDeletionProtection, "aws:eks/cluster:Cluster", live(p)).messages.length, 1);
         assert.deepEqual(runResourceRule(eks.eksSecretsEncryption, "aws:eks/cluster:Cluster", live(p)).messages, []);
-        assert.deepEqual(runResourceRule(eks.eksControlPlaneAuditLogging, "aws:eks/cluster:Cluster", live(p)).messages, []);
+        assert.deepEqual(
+            runResourceRule(eks.eksControlPlaneAuditLogging, "aws:eks/cluster:Cluster", live(p)).messages,
+            [],
+        );
     });
 
     it("an unknown trust policy (built from the OIDC provider's outputs) is skipped", () => {
@@ -52,14 +60,25 @@ describe("unknown values (live preview)", () => {
 
     it("an unknown retention is skipped; an unknown key id counts as set", () => {
         const p = { ...logGroup(), retentionInDays: "3eeb2bf0-c639-47a8-9e75-3b44932eb421", kmsKeyId: UNKNOWN_STRING };
-        assert.deepEqual(runResourceRule(logs.cloudwatchLogRetentionValid, "aws:cloudwatch/logGroup:LogGroup", live(p)).messages, []);
-        assert.deepEqual(runResourceRule(logs.cloudwatchLogKms, "aws:cloudwatch/logGroup:LogGroup", live(p)).messages, []);
+        assert.deepEqual(
+            runResourceRule(logs.cloudwatchLogRetentionValid, "aws:cloudwatch/logGroup:LogGroup", live(p)).messages,
+            [],
+        );
+        assert.deepEqual(
+            runResourceRule(logs.cloudwatchLogKms, "aws:cloudwatch/logGroup:LogGroup", live(p)).messages,
+            [],
+        );
     });
 
     it("an image from another resource's output is skipped, a :latest one next to it is not", () => {
         const d = deployment();
-        const containers = (d.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template.spec.containers;
-        containers.push({ ...containers[0], name: "sidecar", image: `${String(containers[0].image).split(":")[0]}:latest` });
+        const containers = (d.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template.spec
+            .containers;
+        containers.push({
+            ...containers[0],
+            name: "sidecar",
+            image: `${String(containers[0].image).split(":")[0]}:latest`,
+        });
         containers[0].image = UNKNOWN_STRING;
         const out = runResourceRule(wl.k8sImagePinned, "kubernetes:apps/v1:Deployment", live(d)).messages;
         assert.equal(out.length, 1);
@@ -71,6 +90,12 @@ describe("unknown values (live preview)", () => {
         const dep = stack.find((r) => r.key === "checkout-deployment");
         if (!dep) throw new Error("fixture");
         set(dep.props, "metadata.namespace", UNKNOWN_STRING);
-        assert.deepEqual(runStackRule(k8s.k8sPdbPerWorkload, stack.map((r) => ({ ...r, props: live(r.props) }))), []);
+        assert.deepEqual(
+            runStackRule(
+                k8s.k8sPdbPerWorkload,
+                stack.map((r) => ({ ...r, props: live(r.props) })),
+            ),
+            [],
+        );
     });
 });
