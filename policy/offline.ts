@@ -21,6 +21,7 @@ import type {
 import { PolicyConfig, effectiveLevel, knobsFor } from "./config";
 import type { GuardrailPolicy } from "./lib/rule";
 import { isStackRule } from "./lib/rule";
+import { PULUMI_UNKNOWN_SENTINEL } from "./lib/values";
 import { allPolicies } from "./policies";
 
 export type { Environment, PolicyConfig, PolicyKnobs } from "./config";
@@ -42,7 +43,38 @@ export interface RecordedResource {
     protect?: boolean;
     /** Per-input dependencies (`RegisterResourceRequest.propertyDependencies`), if recorded. */
     propertyDependencies?: Record<string, string[]>;
+    /**
+     * The inputs in the engine's wire form (secrets, unknowns, resource references still marked).
+     * When present, rules read their props from it, so a value unknown during a preview stays
+     * unknown (skipped) instead of looking absent (a violation).
+     */
+    wire?: Record<string, unknown>;
 }
+
+/** Wire-form signatures (`@pulumi/pulumi` runtime/rpc `specialSigKey` and friends). */
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SIG_SECRET = "1b47061264138c4ac30d75fd1eb44270";
+const SIG_RESOURCE = "5cf8f73096256a8f31e491e813e4eb8e";
+const SIG_OUTPUT = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
+
+/** Wire form -> plain data, keeping unknowns as the engine's sentinel (which the rules understand). */
+export function fromWire(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(fromWire);
+    if (value === null || typeof value !== "object") return value;
+    const obj = value as Record<string, unknown>;
+    switch (obj[SIG_KEY]) {
+        case SIG_SECRET:
+            return fromWire(obj.value);
+        case SIG_RESOURCE:
+            return obj.urn;
+        case SIG_OUTPUT:
+            return "value" in obj ? fromWire(obj.value) : PULUMI_UNKNOWN_SENTINEL;
+    }
+    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, fromWire(v)]));
+}
+
+const propsOf = (r: RecordedResource): Record<string, unknown> =>
+    r.wire ? (fromWire(r.wire) as Record<string, unknown>) : r.props;
 
 export interface Violation {
     policy: string;
@@ -65,9 +97,15 @@ export function parseUrn(urn: string): { type: string; name: string } {
     return { type: qualifiedType.split("$").pop() ?? qualifiedType, name: parts.slice(3).join("::") };
 }
 
-/** A provider reference is `<urn>::<id>`; a URN has exactly four `::`-separated parts. */
-function providerUrn(ref: string): string {
-    return ref.split("::").slice(0, 4).join("::");
+/**
+ * The provider URN for a resource of `type` from a reference `<urn>::<id>` (a URN has exactly four
+ * `::`-separated parts), or from a comma-separated list of them (a component's `providers` map):
+ * the one for the resource's package, else the first.
+ */
+function providerUrn(ref: string, type: string): string {
+    const urns = ref.split(",").map((one) => one.trim().split("::").slice(0, 4).join("::"));
+    const pkg = type.split(":")[0];
+    return urns.find((u) => parseUrn(u).type === `pulumi:providers:${pkg}`) ?? urns[0];
 }
 
 function pulumiTypeOf(resourceClass: unknown): string | undefined {
@@ -122,10 +160,10 @@ function* plan(
 
     const providerOf = (r: RecordedResource): PolicyProviderResource | undefined => {
         if (!r.provider) return undefined;
-        const urn = providerUrn(r.provider);
+        const urn = providerUrn(r.provider, r.type);
         const rec = byUrn.get(urn);
         const { type, name } = parseUrn(urn);
-        return { type: rec?.type ?? type, name: rec?.name ?? name, urn, props: rec?.props ?? {} };
+        return { type: rec?.type ?? type, name: rec?.name ?? name, urn, props: rec ? propsOf(rec) : {} };
     };
 
     for (const policy of policies) {
@@ -143,7 +181,7 @@ function* plan(
                 const provider = providerOf(r);
                 objects.set(r.urn, {
                     type: r.type,
-                    props: r.props,
+                    props: propsOf(r),
                     urn: r.urn,
                     name: r.name,
                     opts: optionsOf(r),
@@ -151,7 +189,7 @@ function* plan(
                     dependencies: [],
                     propertyDependencies: {},
                     isType: (cls) => isTypeOf(r.type, cls),
-                    asType: (cls) => (isTypeOf(r.type, cls) ? (r.props as never) : undefined),
+                    asType: (cls) => (isTypeOf(r.type, cls) ? (propsOf(r) as never) : undefined),
                 });
             }
             const resolve = (urns: readonly string[]) =>
@@ -174,16 +212,17 @@ function* plan(
 
         for (const r of resources) {
             const provider = providerOf(r);
+            const props = propsOf(r);
             const args: ResourceValidationArgs = {
                 type: r.type,
-                props: r.props,
+                props,
                 urn: r.urn,
                 name: r.name,
                 opts: optionsOf(r),
                 ...(provider ? { provider } : {}),
                 stackTags,
                 isType: (cls) => isTypeOf(r.type, cls),
-                asType: (cls) => (isTypeOf(r.type, cls) ? (r.props as never) : undefined),
+                asType: (cls) => (isTypeOf(r.type, cls) ? (props as never) : undefined),
                 getConfig,
                 notApplicable,
             };

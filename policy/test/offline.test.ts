@@ -3,8 +3,10 @@ import * as assert from "node:assert/strict";
 import type { GuardrailPolicy } from "../lib/rule";
 import { resourceRule, stackRule } from "../lib/rule";
 import {
+    PULUMI_UNKNOWN_SENTINEL,
     RecordedResource,
     formatViolations,
+    fromWire,
     mandatoryViolations,
     parseUrn,
     runPolicies,
@@ -133,6 +135,39 @@ describe("offline runner", () => {
             runPolicies(withDefault).map((v) => v.policy),
             ["k8s-explicit-provider"],
         );
+    });
+
+    it("reads props from the wire form when recorded, so preview unknowns stay unknown", () => {
+        const SIG = "4dabf18193072939515e22adb298388d";
+        const unknownOutput = { [SIG]: "d0e6a833031e9bbcd3f4e8bde6ca49a4", dependencies: ["urn:x"] };
+        const secret = { [SIG]: "1b47061264138c4ac30d75fd1eb44270", value: "s3cr3t" };
+        const ref = { [SIG]: "5cf8f73096256a8f31e491e813e4eb8e", urn: "urn:y", id: "i" };
+        assert.deepEqual(fromWire({ a: [unknownOutput, secret, ref], b: PULUMI_UNKNOWN_SENTINEL }), {
+            a: [PULUMI_UNKNOWN_SENTINEL, "s3cr3t", "urn:y"],
+            b: PULUMI_UNKNOWN_SENTINEL,
+        });
+        // The recorder's props drop the unknown key ARN (looks unset); its wire form keeps it unknown.
+        const rs = recorded((r) => {
+            const eks = r.find((x) => x.type === T.eks);
+            if (!eks) throw new Error("fixture");
+            const { encryptionConfigKeyArn: _arn, ...rest } = eks.props;
+            eks.props = rest;
+        });
+        assert.deepEqual(
+            runPolicies(rs).map((v) => v.policy),
+            ["eks-secrets-encryption"],
+        );
+        for (const r of rs) if (r.type === T.eks) r.wire = { ...r.props, encryptionConfigKeyArn: unknownOutput };
+        assert.deepEqual(runPolicies(rs), []);
+    });
+
+    it("picks the resource's package provider from a component's provider list", () => {
+        const rs = recorded((r) => {
+            const ns = r.find((x) => x.type === T.ns);
+            if (!ns) throw new Error("fixture");
+            ns.provider = `urn:pulumi:prod::checkout-platform::pulumi:providers:aws::default_7_48_0::id1,${ns.provider ?? ""}`;
+        });
+        assert.deepEqual(runPolicies(rs), []);
     });
 
     it("builds parent chains from `parent` (live view: the cluster child inherits the component's dependsOn)", () => {
