@@ -1,6 +1,7 @@
 /**
- * The pack as the Pulumi CLI runs it: policy/index.ts in its own process (constructing PolicyPack
- * starts @pulumi/policy's gRPC analyzer server and prints its port), driven here over gRPC the way
+ * The pack as the Pulumi CLI runs it: policy/index.ts in its own process under @pulumi/pulumi's
+ * policy-pack host (constructing PolicyPack starts @pulumi/policy's gRPC analyzer server and prints
+ * its port; a type error in the pack would stop it here), driven over gRPC the way
  * the engine drives it: GetAnalyzerInfo, Configure with policy/config/dev.json, Analyze, AnalyzeStack.
  * This exercises the real server code (its unknown-value proxy, its level resolution) with our rules.
  *
@@ -84,10 +85,12 @@ describe("the policy pack over gRPC (as the Pulumi CLI runs it)", function () {
         | undefined;
 
     before(async () => {
-        child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "index.ts"], {
+        // What the Pulumi CLI's `pulumi-analyzer-policy` plugin runs: @pulumi/pulumi's policy-pack host,
+        // which registers ts-node with type checking and policy/tsconfig.json, then loads index.ts.
+        const host = path.join(path.dirname(require.resolve("@pulumi/pulumi/package.json")), "cmd", "run-policy-pack");
+        child = spawn(process.execPath, [host, "127.0.0.1:0", "."], {
             cwd: PACK_DIR,
             stdio: ["ignore", "pipe", "pipe"],
-            env: { ...process.env, TS_NODE_PROJECT: path.join(PACK_DIR, "..", "tsconfig.json") },
         });
         const port = await new Promise<string>((resolve, reject) => {
             let out = "";
