@@ -74,7 +74,7 @@ export const certManagerHighAvailability = resourceRule({
         "cert-manager's controller, webhook and cainjector run 2+ replicas with PDBs and resource requests (prod).",
     tier: "P",
     remediation:
-        "set replicaCount >= 2, podDisruptionBudget.enabled: true and resources.requests for the controller, webhook. and cainjector.",
+        "set replicaCount >= 2, podDisruptionBudget.enabled: true and resources.requests for the controller, webhook.* and cainjector.*.",
     types: HELM_TYPES,
     check: (r) => {
         if (!isCertManager(r.props)) return;

@@ -5,6 +5,7 @@
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as path from "node:path";
 import {
     DEFAULT_ENVIRONMENT,
     KNOB_DEFAULTS,
@@ -98,6 +99,15 @@ describe("enforcement", () => {
         assert.deepEqual(resolveKnobs({}), KNOB_DEFAULTS);
         assert.throws(() => resolveKnobs({ minLogRetentionDays: "90" }), /minLogRetentionDays/);
         assert.throws(() => resolveKnobs({ allowedRegistries: "ecr" }), /allowedRegistries/);
+    });
+
+    it("policy/README.md lists every rule with its tier", () => {
+        const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+        const listed = [...readme.matchAll(/^\| `([a-z0-9-]+)`\s*\| ([BP])\s*\|/gm)].map((m) => `${m[1]} ${m[2]}`);
+        assert.deepEqual(
+            listed,
+            allPolicies.map((p) => `${p.name} ${p.tier}`),
+        );
     });
 
     for (const env of ["dev", "prod"] as const) {
