@@ -6,7 +6,9 @@ import * as YAML from "yaml";
 export const REPO_ROOT = path.resolve(__dirname, "..");
 
 /** Thrown for a stack that cannot be read; the message is meant for a person. */
-export class StackFileError extends Error {}
+export class StackFileError extends Error {
+    override name = "StackFileError";
+}
 
 export interface ProjectFile {
     readonly name: string;

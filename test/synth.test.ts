@@ -1,8 +1,8 @@
 import * as assert from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { listStacks, REPO_ROOT } from "../harness/stack-config";
+import { synthCommand } from "../scripts/lib/cli";
 import { diffRuns, KNOWN_AFTER_DEPLOY, render } from "../scripts/lib/render";
 import { GOLDEN_DIR, Synthesis, listFiles, synthesize, tmpDir } from "../scripts/lib/synthesize";
 import { SIG, UNKNOWN } from "../harness/engine";
@@ -120,18 +120,13 @@ describe("synth: output", () => {
 });
 
 describe("synth: the command", () => {
-    const synthCli = (args: string[]) =>
-        spawnSync(
-            process.execPath,
-            [require.resolve("ts-node/dist/bin"), "--transpile-only", "scripts/synth.ts", ...args],
-            {
-                cwd: REPO_ROOT,
-                encoding: "utf8",
-                timeout: 60_000,
-            },
-        );
+    const synthCli = async (args: string[]) => {
+        const r = { status: -1, stdout: "", stderr: "" };
+        r.status = await synthCommand(args, { stdout: (t) => (r.stdout += t), stderr: (t) => (r.stderr += t) });
+        return r;
+    };
 
-    it("rejects invalid config with the program's error, on stderr, exit 2, and writes nothing", function () {
+    it("rejects invalid config with the program's error, on stderr, exit 2, and writes nothing", async function () {
         this.timeout(60_000);
         // A stack file of its own (per process: two test runs in one checkout must not share it).
         const stack = `synth-test-bad-${process.pid}`;
@@ -144,7 +139,7 @@ describe("synth: the command", () => {
                 .replace("checkout.imageTag: 1.4.2", "checkout.imageTag: latest"),
         );
         try {
-            const r = synthCli(["dev", stack, "--out", out]);
+            const r = await synthCli(["dev", stack, "--out", out]);
             assert.strictEqual(r.status, 2, r.stderr);
             assert.match(r.stderr, /checkout-platform:checkout\.imageTag must not be 'latest'/);
             assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/, "no stack trace");
@@ -156,10 +151,11 @@ describe("synth: the command", () => {
         }
     });
 
-    it("names the known stacks for an unknown one", function () {
+    it("names the known stacks for an unknown one", async function () {
         this.timeout(60_000);
-        const r = synthCli(["staging"]);
+        const r = await synthCli(["staging"]);
         assert.strictEqual(r.status, 2);
+        assert.strictEqual(r.stdout, "");
         assert.match(
             r.stderr,
             /unknown stack "staging": no Pulumi\.staging\.yaml next to Pulumi\.yaml \(stacks: dev, prod\)/,
