@@ -4,7 +4,7 @@ import * as http from "node:http";
 import * as path from "node:path";
 
 import { createApp } from "../src/app";
-import { gate, postCheckout, request, startApp, stop, testConfig, type Running } from "./helpers";
+import { forceStop, gate, postCheckout, request, startApp, stop, testConfig, type Running } from "./helpers";
 
 const validOrder = { cartId: "cart-42", items: [{ sku: "SKU-1", quantity: 2 }], currency: "EUR" };
 
@@ -51,7 +51,7 @@ describe("checkout-service HTTP routes", () => {
                 assert.equal((await request(port, "/health/ready")).status, 200);
             } finally {
                 warmUp.release();
-                await app.shutdown();
+                await forceStop(app);
             }
         });
 

@@ -35,9 +35,22 @@ export async function startApp(options: AppOptions = {}, config: Partial<Config>
     return { app, port, logs };
 }
 
+/**
+ * Cleanup, not a graceful drain: cut whatever is still open so that a test that failed half-way
+ * (or a broken shutdown) cannot keep the mocha process alive.
+ */
+export async function forceStop(app: App): Promise<void> {
+    const stopped = app.shutdown("test cleanup");
+    app.server.closeAllConnections();
+    if (app.server.listening) {
+        app.server.close();
+    }
+    await stopped;
+}
+
 export async function stop(running: Running | undefined): Promise<void> {
     if (running !== undefined) {
-        await running.app.shutdown("test cleanup");
+        await forceStop(running.app);
     }
 }
 

@@ -4,6 +4,7 @@ import type * as net from "node:net";
 
 import { createApp } from "../src/app";
 import {
+    forceStop,
     gate,
     openPartialRequest,
     postCheckout,
@@ -116,17 +117,23 @@ describe("checkout-service graceful shutdown", () => {
         assert.equal(running.logs.filter((l) => l.msg === "shutdown started").length, 1);
     });
 
-    it("never turns ready when shutdown begins during start-up", async () => {
+    it("never turns ready when shutdown begins during start-up, and stops listening", async () => {
         const warmUp = gate();
         const app = createApp(testConfig(), { defaultMetrics: false, logSink: () => undefined, startup: warmUp.wait });
-        const listening = app.listen(0, "127.0.0.1");
-        await warmUp.entered;
-        const done = app.shutdown("SIGTERM during start-up");
-        warmUp.release();
-        await listening;
-        assert.notEqual(app.state(), "ready");
-        await done;
-        assert.equal(app.state(), "stopped");
+        try {
+            const listening = app.listen(0, "127.0.0.1");
+            await warmUp.entered;
+            const done = app.shutdown("SIGTERM during start-up");
+            warmUp.release();
+            await listening;
+            assert.notEqual(app.state(), "ready");
+            await done;
+            assert.equal(app.state(), "stopped");
+            assert.equal(app.server.listening, false);
+        } finally {
+            warmUp.release();
+            await forceStop(app);
+        }
     });
 
     it("stops at once when it never listened", async () => {
