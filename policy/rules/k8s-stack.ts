@@ -119,16 +119,16 @@ export const k8sNetworkPolicyPerWorkload = stackRule({
             const types = selecting.map(policyTypes);
             if (types.includes(UNKNOWN)) continue;
             const flat = (types as string[][]).flat();
-            const ingressRules = selecting.flatMap((np) => {
-                const l = list(at(np, "spec", "ingress"));
-                return l === UNKNOWN ? [UNKNOWN] : l;
-            });
-            const egressRules = selecting
-                .filter((np) => (policyTypes(np) as string[]).includes("Egress"))
-                .flatMap((np) => {
-                    const l = list(at(np, "spec", "egress"));
-                    return l === UNKNOWN ? [UNKNOWN] : l;
-                });
+            /** Rules of `kind` from the selecting policies that declare that policy type (others are ignored by Kubernetes). */
+            const rulesOf = (kind: "Ingress" | "Egress") =>
+                selecting
+                    .filter((np) => (policyTypes(np) as string[]).includes(kind))
+                    .flatMap((np) => {
+                        const l = list(at(np, "spec", kind.toLowerCase()));
+                        return l === UNKNOWN ? [UNKNOWN] : l;
+                    });
+            const ingressRules = rulesOf("Ingress");
+            const egressRules = rulesOf("Egress");
             if (!flat.includes("Ingress") || ingressRules.length === 0) problems.push("no Ingress rules");
             if (!flat.includes("Egress") || egressRules.length === 0) problems.push("no Egress rules");
             else if (!egressRules.some(allowsDns)) problems.push("egress does not allow DNS (port 53)");
