@@ -308,6 +308,11 @@ const TABLE: readonly StackTable[] = [
                 expect: /no Ingress rules/,
             },
             {
+                why: "ingress rules in a policy that does not declare Ingress (Kubernetes ignores them)",
+                change: edit("checkout-allow", (p) => set(p, "spec.policyTypes", ["Egress"])),
+                expect: /no Ingress rules/,
+            },
+            {
                 why: "egress not declared as a policy type",
                 change: edit("checkout-allow", (p) => {
                     set(p, "spec.policyTypes", ["Ingress"]);
