@@ -1,0 +1,134 @@
+// npm run bench [-- --runs N] [--json] [--skip-load]
+// Runs each measured command several times and prints medians and peak RSS (GNU time's maximum
+// resident set size of the command). Figures, not assertions: tests never assert timings.
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+const ROOT = path.resolve(__dirname, "..");
+const args = process.argv.slice(2);
+const RUNS = Number(args[args.indexOf("--runs") + 1]) || 5;
+const JSON_OUT = args.includes("--json");
+const SKIP_LOAD = args.includes("--skip-load");
+const TIME = "/usr/bin/time";
+
+const node = process.execPath;
+const tsNode = ["--require", "ts-node/register/transpile-only"];
+const mocha = path.join(ROOT, "node_modules", "mocha", "bin", "mocha.js");
+const tsc = path.join(ROOT, "node_modules", "typescript", "bin", "tsc");
+
+interface Measured {
+    name: string;
+    runs: number;
+    medianSeconds: number;
+    minSeconds: number;
+    maxSeconds: number;
+    peakRssMB: number;
+}
+
+function median(xs: number[]): number {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Runs `argv` RUNS times under GNU time; fails loudly if any run fails. */
+function measure(name: string, argv: string[]): Measured {
+    if (!fs.existsSync(TIME)) throw new Error(`${TIME} (GNU time) is needed for peak RSS: apt-get install time`);
+    const seconds: number[] = [];
+    let peakKb = 0;
+    for (let i = 0; i < RUNS; i++) {
+        const started = process.hrtime.bigint();
+        const r = spawnSync(TIME, ["-f", "__RSS_KB__=%M", ...argv], {
+            cwd: ROOT,
+            encoding: "utf8",
+            env: { ...process.env, CI: "true" },
+        });
+        const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+        if (r.status !== 0) throw new Error(`${name} failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+        const kb = Number(/__RSS_KB__=(\d+)/.exec(r.stderr)?.[1] ?? 0);
+        peakKb = Math.max(peakKb, kb);
+        seconds.push(elapsed);
+        process.stderr.write(`  ${name}: run ${i + 1}/${RUNS} ${elapsed.toFixed(2)} s, ${(kb / 1024).toFixed(0)} MB\n`);
+    }
+    return {
+        name,
+        runs: RUNS,
+        medianSeconds: median(seconds),
+        minSeconds: Math.min(...seconds),
+        maxSeconds: Math.max(...seconds),
+        peakRssMB: Math.round(peakKb / 1024),
+    };
+}
+
+function main(): void {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "bench-synth-"));
+    const results: Measured[] = [];
+    try {
+        results.push(
+            measure("floor: mocha + Pulumi SDKs, 1 trivial test", [
+                node,
+                mocha,
+                "--no-config",
+                ...tsNode,
+                "--extension",
+                "ts",
+                "scripts/bench/floor.test.ts",
+            ]),
+        );
+        results.push(measure("unit test suite (npm test)", [node, mocha]));
+        for (const stack of ["dev", "prod"]) {
+            results.push(
+                measure(`synth ${stack}`, [node, ...tsNode, "scripts/synth.ts", stack, "--out", out, "--quiet"]),
+            );
+        }
+        results.push(
+            measure("synth --all (dev + prod)", [
+                node,
+                ...tsNode,
+                "scripts/synth.ts",
+                "--all",
+                "--out",
+                out,
+                "--quiet",
+            ]),
+        );
+        results.push(measure("tsc --noEmit", [node, tsc, "--noEmit", "-p", "."]));
+    } finally {
+        fs.rmSync(out, { recursive: true, force: true });
+    }
+
+    const floor = results[0].medianSeconds;
+    const suite = results[1].medianSeconds;
+    const width = Math.max(...results.map((r) => r.name.length));
+    const lines = [
+        `${"measurement".padEnd(width)}  median s    min s    max s  peak RSS MB   (${RUNS} runs each, ${os.cpus().length} cores)`,
+        ...results.map(
+            (r) =>
+                `${r.name.padEnd(width)}  ${r.medianSeconds.toFixed(2).padStart(8)} ${r.minSeconds.toFixed(2).padStart(8)} ${r.maxSeconds.toFixed(2).padStart(8)} ${String(r.peakRssMB).padStart(12)}`,
+        ),
+        "",
+        `test suite / floor: ${(suite / floor).toFixed(2)}x (goal <= 1.5x)`,
+        `synth dev + prod: ${(results[2].medianSeconds + results[3].medianSeconds).toFixed(2)} s as two commands, ${results[4].medianSeconds.toFixed(2)} s as one (goal < 4 s)`,
+        `peak RSS: ${Math.max(...results.map((r) => r.peakRssMB))} MB (goal < 600 MB)`,
+    ];
+
+    let load: unknown;
+    const loadScript = path.join(ROOT, "app", "checkout-service", "bench", "load.ts");
+    if (!SKIP_LOAD && fs.existsSync(loadScript)) {
+        process.stderr.write("  checkout-service load test (loopback)...\n");
+        const r = spawnSync(node, [...tsNode, loadScript, "--json", "--runs", String(RUNS)], {
+            cwd: ROOT,
+            encoding: "utf8",
+        });
+        if (r.status !== 0) throw new Error(`load test failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+        load = JSON.parse(r.stdout);
+        lines.push("", "checkout-service on 127.0.0.1 (medians over runs):", JSON.stringify(load, null, 2));
+    }
+
+    process.stdout.write(
+        JSON_OUT ? JSON.stringify({ runs: RUNS, results, load }, null, 2) + "\n" : lines.join("\n") + "\n",
+    );
+}
+
+main();
