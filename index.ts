@@ -50,7 +50,7 @@ new ContainerInsightsAgent(
 );
 
 const registry = new Registry("registry", {
-    repositoryName: "checkout-service",
+    repositoryName: config.registry.repositoryName,
     forceDelete: config.registry.forceDelete,
     kmsEncryption: config.registry.kmsEncryption,
     keepTaggedImages: config.registry.keepTaggedImages,

@@ -68,6 +68,7 @@ export interface PlatformConfig {
         readonly maxSize: number;
     };
     readonly registry: {
+        readonly repositoryName: string;
         readonly forceDelete: boolean;
         readonly kmsEncryption: boolean;
         readonly keepTaggedImages: number;
@@ -338,6 +339,7 @@ function assemble(get: <T>(key: ConfigKey) => T, project: string, stack: string,
             maxSize: get("nodes.maxSize"),
         },
         registry: {
+            repositoryName: get("registry.repositoryName"),
             forceDelete: get("registry.forceDelete"),
             kmsEncryption: get("registry.kmsEncryption"),
             keepTaggedImages: get("registry.keepTaggedImages"),

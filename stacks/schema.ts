@@ -171,6 +171,12 @@ export const KEYS = {
     "nodes.desiredSize": { kind: "integer", schema: int(1, 1000) },
     "nodes.maxSize": { kind: "integer", schema: int(1, 1000) },
 
+    "registry.repositoryName": {
+        kind: "string",
+        schema: z.string().regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/, {
+            error: "must be an ECR repository name (lowercase letters, digits, '.', '_', '-', '/')",
+        }),
+    },
     "registry.forceDelete": { kind: "boolean", schema: z.boolean() },
     "registry.kmsEncryption": { kind: "boolean", schema: z.boolean() },
     "registry.keepTaggedImages": { kind: "integer", schema: int(1, 10000) },
