@@ -3,6 +3,7 @@
 // See "Reading synth output" in the README.
 import * as path from "path";
 import { listStacks, REPO_ROOT } from "../../harness/stack-config";
+import { checkGuardrails, formatGuardrails } from "./guardrails";
 import { diffRuns, formatDiff } from "./render";
 import { GOLDEN_DIR, Synthesis, synthesize, writeSyntheses } from "./synthesize";
 
@@ -76,9 +77,14 @@ async function run(o: Options, io: Io): Promise<number> {
     for (const stack of o.stacks) results.push(await synthesize(stack));
     const out = o.updateGolden ? GOLDEN_DIR : o.out;
     writeSyntheses(out, results);
+    let blocked = false;
     for (const s of results) {
         if (!o.quiet) io.stdout(`\n=== stack ${s.stack} ===\n${s.tree}`);
         io.stdout(`wrote ${path.relative(process.cwd(), path.join(out, s.stack)) || "."}: ${s.files.size} files\n`);
+        const report = await checkGuardrails(s.run);
+        io.stdout("\n" + formatGuardrails(s.stack, report));
+        blocked ||= !report.ok;
     }
-    return 0;
+    // The files stay written for review; the exit code is what fails a pipeline.
+    return blocked ? 3 : 0;
 }
