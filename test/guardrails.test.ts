@@ -1,20 +1,21 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { EngineMode, ProgramRun, runProgram } from "../harness/engine";
+import { EngineMode, ProgramRun } from "../harness/engine";
 import { REPO_ROOT } from "../harness/stack-config";
 import { formatViolations, mandatoryViolations, runPolicies } from "../policy/offline";
 import { validateKubernetesObjects } from "../policy/schema/kubernetes";
 import { synthCommand } from "../scripts/lib/cli";
 import { checkGuardrails, isKubernetesObject, policyEnvironment } from "../scripts/lib/guardrails";
 import { tmpDir } from "../scripts/lib/synthesize";
+import { stackRun } from "./shared-runs";
 
 const runs = new Map<string, ProgramRun>();
 before(async function () {
     this.timeout(60_000);
     for (const stack of ["dev", "prod"])
         for (const mode of ["test", "preview"] as EngineMode[])
-            runs.set(`${stack}/${mode}`, await runProgram(stack, { mode }));
+            runs.set(`${stack}/${mode}`, await stackRun(stack, mode));
 });
 
 /** The advisory findings each stack is expected to keep, by rule: dev is small and cheap on purpose. */

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ProgramRun, lastRunResources, runProgram } from "../harness/engine";
 import { FAKE_ACCOUNT } from "../harness/mocks";
 import { at, byUrn, find, ofType, typeCounts } from "./helpers";
+import { stackRun } from "./shared-runs";
 
 const T = {
     cluster: "eks:index:Cluster",
@@ -23,8 +24,8 @@ const T = {
 const runs: Record<string, ProgramRun> = {};
 before(async function () {
     this.timeout(60_000);
-    runs.dev = await runProgram("dev");
-    runs.prod = await runProgram("prod");
+    runs.dev = await stackRun("dev");
+    runs.prod = await stackRun("prod");
 });
 
 const json = (s: unknown) => JSON.parse(String(s)) as Record<string, unknown>;

@@ -6,11 +6,12 @@ import { synthCommand } from "../scripts/lib/cli";
 import { diffRuns, KNOWN_AFTER_DEPLOY, render } from "../scripts/lib/render";
 import { GOLDEN_DIR, Synthesis, listFiles, synthesize, tmpDir } from "../scripts/lib/synthesize";
 import { SIG, UNKNOWN } from "../harness/engine";
+import { stackSynthesis } from "./shared-runs";
 
 const syntheses: Record<string, Synthesis> = {};
 before(async function () {
     this.timeout(60_000);
-    for (const stack of listStacks()) syntheses[stack] = await synthesize(stack);
+    for (const stack of listStacks()) syntheses[stack] = await stackSynthesis(stack);
 });
 
 describe("synth: golden snapshots", () => {

@@ -18,7 +18,12 @@ export interface Synthesis {
 
 /** Evaluates the real program for `stack` as a first preview would, and renders its artefacts. */
 export async function synthesize(stack: string): Promise<Synthesis> {
-    const run = await runProgram(stack, { mode: "preview" });
+    return renderSynthesis(await runProgram(stack, { mode: "preview" }));
+}
+
+/** Renders the artefacts of a `preview`-mode run. */
+export function renderSynthesis(run: ProgramRun): Synthesis {
+    const stack = run.stack;
     const files = new Map<string, string>();
     const treeText = tree(run);
     files.set("tree.txt", treeText);
