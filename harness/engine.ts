@@ -2,31 +2,21 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import type { RecordedResource as PolicyInput } from "../policy/offline";
 import * as settingsModule from "@pulumi/pulumi/runtime/settings";
 import * as stateModule from "@pulumi/pulumi/runtime/state";
 import { REPO_ROOT, readProject, stackConfig } from "./stack-config";
 import { mocksFor } from "./mocks";
 
 /**
- * One resource as the program registered it with the engine. `inputs` are the values the engine
- * would send to the provider; `wire` is the same in the engine's wire form, where secrets, unknowns
- * and resource references are still marked (the synth renders those).
+ * One resource as the program registered it with the engine: what the policy pack's offline runner
+ * reads, plus the options the synth shows. `props` are the values the engine would send to the
+ * provider; `wire` is the same in the engine's wire form, where secrets, unknowns and resource
+ * references are still marked.
  */
-export interface RecordedResource {
-    type: string;
-    name: string;
-    urn: string;
-    custom: boolean;
-    props: Record<string, unknown>;
-    parent?: string;
-    provider?: string;
-    /** Every resource this one waits for: its input references and its `dependsOn`. */
-    dependencies: string[];
+export interface RecordedResource extends PolicyInput {
     /** Input property -> the resources its value came from. */
     propertyDependencies: Record<string, string[]>;
-    /** Explicit `dependsOn` (dependencies that no input explains). */
-    dependsOn?: string[];
-    protect?: boolean;
     ignoreChanges?: string[];
     replaceOnChanges?: string[];
     deleteBeforeReplace?: boolean;

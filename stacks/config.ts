@@ -1,6 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { z } from "zod";
+import type { EgressRule } from "../components/checkout/spec";
+import type { ClusterArgs } from "../components/cluster";
+import type { NetworkArgs } from "../components/network";
 import { ConfigKey, KEYS, Kind, SECRET_LOOKING_NAME } from "./schema";
 
 /**
@@ -17,30 +20,12 @@ export class ConfigError extends pulumi.RunError {
     }
 }
 
-export type NetworkConfig =
-    | {
-          readonly mode: "create";
-          readonly cidrBlock: string;
-          readonly azCount: number;
-          readonly natGateways: "single" | "onePerAz";
-      }
-    | {
-          readonly mode: "existing";
-          readonly vpcId: string;
-          readonly privateSubnetIds: readonly string[];
-          readonly publicSubnetIds: readonly string[];
-      };
+/** The config's network part is exactly what the Network component takes. */
+export type NetworkConfig = NetworkArgs["vpc"];
 
 export type AcmeSolver =
     | { readonly type: "http01"; readonly ingressClass: string }
     | { readonly type: "dns01"; readonly hostedZoneId: string };
-
-export interface EgressRule {
-    readonly name: string;
-    readonly cidr: string;
-    readonly port: number;
-    readonly protocol: "TCP" | "UDP";
-}
 
 /** The validated, frozen configuration of one stack. */
 export interface PlatformConfig {
@@ -59,14 +44,7 @@ export interface PlatformConfig {
         readonly deletionProtection: boolean;
         readonly adminRoleArn: string;
     };
-    readonly nodes: {
-        readonly instanceTypes: readonly string[];
-        readonly amiType: string;
-        readonly diskSizeGiB: number;
-        readonly minSize: number;
-        readonly desiredSize: number;
-        readonly maxSize: number;
-    };
+    readonly nodes: ClusterArgs["nodes"];
     readonly registry: {
         readonly repositoryName: string;
         readonly forceDelete: boolean;

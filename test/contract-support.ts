@@ -131,12 +131,13 @@ export function containerEnvironment(container: Container): Record<string, strin
 export type ProbeKind = "readinessProbe" | "livenessProbe" | "startupProbe";
 
 /** What each probe's path must answer: once ready, and during the drain after SIGTERM. */
-export const PROBE_EXPECTATIONS: Readonly<Record<ProbeKind, { readonly ready: number; readonly draining: number }>> = {
+export const PROBE_EXPECTATIONS: Readonly<Record<ProbeKind, { readonly ready: number; readonly draining?: number }>> = {
     // Draining pods must leave the endpoints...
     readinessProbe: { ready: 200, draining: 503 },
     // ...but must not be restarted while they finish in-flight requests.
     livenessProbe: { ready: 200, draining: 200 },
-    startupProbe: { ready: 200, draining: 200 },
+    // The kubelet stops running the startup probe after its first success: only "ready" matters.
+    startupProbe: { ready: 200 },
 };
 
 const PROBE_KINDS = Object.keys(PROBE_EXPECTATIONS) as ProbeKind[];
@@ -290,6 +291,7 @@ export function checkProbes(deployment: Deployment, facts: ServiceFacts): string
             const probePath = get.path ?? "/";
             const expected = PROBE_EXPECTATIONS[kind];
             for (const phase of ["ready", "draining"] as const) {
+                if (expected[phase] === undefined) continue;
                 const answer = facts.answers[phase].get(probePath);
                 const when = phase === "ready" ? "once the service was ready" : "while it drained after SIGTERM";
                 if (answer === undefined) {

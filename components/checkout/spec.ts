@@ -131,8 +131,9 @@ export function podSpec(a: PodSpecArgs): k8s.types.input.core.v1.PodSpec {
                     requests: { cpu: a.resources.cpuRequest, memory: a.resources.memoryRequest },
                     limits: { cpu: a.resources.cpuLimit, memory: a.resources.memoryLimit },
                 },
-                // Start-up gets up to 60 s before liveness applies; readiness gates traffic throughout.
-                startupProbe: probe(CONTAINER.livenessPath, 2, 30),
+                // Liveness waits until the service has once been ready (its start-up work done), for up
+                // to 60 s; after that readiness alone gates traffic.
+                startupProbe: probe(CONTAINER.readinessPath, 2, 30),
                 readinessProbe: probe(CONTAINER.readinessPath, 5, 3),
                 livenessProbe: probe(CONTAINER.livenessPath, 10, 3),
                 lifecycle: { preStop: { sleep: { seconds: CONTAINER.preStopSleepSeconds } } },

@@ -1,7 +1,7 @@
 /**
  * Settings from the environment: the only place the service reads `process.env`.
  *
- * `ENV_VARS` is the contract with the Kubernetes Deployment (components/checkout-service): the
+ * `ENV_VARS` is the contract with the Kubernetes Deployment (components/checkout): the
  * Deployment must set every required variable and should set nothing the service does not read.
  * A contract test compares the two, so keep this list and `loadConfig` in step.
  */
