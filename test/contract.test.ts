@@ -13,7 +13,8 @@ import * as path from "node:path";
 import { parse } from "yaml";
 
 import { ENV_VARS } from "../app/checkout-service/src/config";
-import { GOLDEN_DIR, synthesize } from "../scripts/lib/synthesize";
+import { GOLDEN_DIR } from "../scripts/lib/synthesize";
+import { stackSynthesis } from "./shared-runs";
 import {
     asDeployment,
     checkContract,
@@ -311,7 +312,7 @@ describe(`contract: checkout Deployment (${STACK} stack) and the checkout-servic
     before(async function () {
         // Normally 3-5 s (synth, ts-node start-up); the bounds below only matter when something is broken.
         this.timeout(150_000);
-        const synth = await synthesize(STACK);
+        const synth = await stackSynthesis(STACK);
         const text = synth.files.get(MANIFEST);
         assert.ok(text !== undefined, `synth of ${STACK} has no ${MANIFEST}`);
         manifestText = text;
