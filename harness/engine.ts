@@ -81,7 +81,8 @@ export function plain(value: unknown): unknown {
         const obj = value as Record<string, unknown>;
         if (obj[SIG.key] === SIG.secret) return plain(obj.value);
         if (obj[SIG.key] === SIG.resource) return obj.urn;
-        if (obj[SIG.key] === SIG.output) return obj.secret ? plain(obj.value) : plain(obj.value);
+        // An output value: its value if known (a secret one too: `props` are for assertions).
+        if (obj[SIG.key] === SIG.output) return plain(obj.value);
         const out: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(obj)) {
             const p = plain(v);

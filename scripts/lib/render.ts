@@ -38,10 +38,6 @@ export function render(value: unknown): unknown {
 /** A URN without its stack, so resources of two stacks can be compared. */
 export const stackless = (urn: string) => urn.replace(/^urn:pulumi:[^:]+::/, "urn:pulumi:<stack>::");
 
-function sortedStringify(value: unknown): string {
-    return JSON.stringify(value, null, 2);
-}
-
 export interface SnapshotEntry {
     urn: string;
     type: string;
@@ -76,6 +72,8 @@ export function resourcesJson(run: ProgramRun): string {
                 type: r.type,
                 name: r.name,
                 ...(r.parent ? { parent: r.parent } : {}),
+                // A provider reference is `<provider urn>::<provider id>`; the id is unknown before
+                // deployment, so the snapshot keeps the URN alone.
                 ...(r.provider ? { provider: r.provider.split("::").slice(0, -1).join("::") || r.provider } : {}),
                 custom: r.custom,
                 dependencies: r.dependencies,
@@ -83,7 +81,8 @@ export function resourcesJson(run: ProgramRun): string {
                 inputs: render(r.wire),
             };
         });
-    return sortedStringify({ project: run.project, stack: run.stack, resources: entries }) + "\n";
+    // Entry keys are in a fixed order and inputs are key-sorted by render(): stable bytes.
+    return JSON.stringify({ project: run.project, stack: run.stack, resources: entries }, null, 2) + "\n";
 }
 
 const isKubernetesObject = (r: RecordedResource) =>
