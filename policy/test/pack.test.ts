@@ -77,39 +77,57 @@ function diagnostics(res: Message): Diagnostic[] {
     }));
 }
 
+/**
+ * The pack host type-checks the pack before it serves (~2.5 s here), so it is started as soon as
+ * mocha loads this file: on a 2-core machine it then starts up while the other test files run.
+ * A root-level `after` stops it whether or not these tests ran (e.g. under --grep).
+ */
+let child: ChildProcess | undefined;
+
+function startPackHost(): Promise<string> {
+    // What the Pulumi CLI's `pulumi-analyzer-policy` plugin runs: @pulumi/pulumi's policy-pack host,
+    // which registers ts-node with type checking and policy/tsconfig.json, then loads index.ts.
+    const host = path.join(path.dirname(require.resolve("@pulumi/pulumi/package.json")), "cmd", "run-policy-pack");
+    const proc = spawn(process.execPath, [host, "127.0.0.1:0", "."], {
+        cwd: PACK_DIR,
+        stdio: ["ignore", "pipe", "pipe"],
+    });
+    child = proc;
+    const port = new Promise<string>((resolve, reject) => {
+        let out = "";
+        let err = "";
+        proc.stdout?.on("data", (b: Buffer) => {
+            out += b.toString();
+            const m = /^(\d+)\s*$/m.exec(out);
+            if (m) resolve(m[1]);
+        });
+        proc.stderr?.on("data", (b: Buffer) => (err += b.toString()));
+        proc.on("exit", (code) => reject(new Error(`policy pack exited with ${code}: ${err}`)));
+    });
+    port.catch(() => undefined); // reported by the `before` below, not as an unhandled rejection
+    return port;
+}
+
+const hostPort = startPackHost();
+
+after(() => {
+    if (child && child.exitCode === null) child.kill();
+});
+
 describe("the policy pack over gRPC (as the Pulumi CLI runs it)", function () {
     this.timeout(60000);
-    let child: ChildProcess | undefined;
     let client:
         | (Record<string, (req: unknown, cb: (err: Error | null, res: Message) => void) => void> & { close(): void })
         | undefined;
 
     before(async () => {
-        // What the Pulumi CLI's `pulumi-analyzer-policy` plugin runs: @pulumi/pulumi's policy-pack host,
-        // which registers ts-node with type checking and policy/tsconfig.json, then loads index.ts.
-        const host = path.join(path.dirname(require.resolve("@pulumi/pulumi/package.json")), "cmd", "run-policy-pack");
-        child = spawn(process.execPath, [host, "127.0.0.1:0", "."], {
-            cwd: PACK_DIR,
-            stdio: ["ignore", "pipe", "pipe"],
-        });
-        const port = await new Promise<string>((resolve, reject) => {
-            let out = "";
-            let err = "";
-            child?.stdout?.on("data", (b: Buffer) => {
-                out += b.toString();
-                const m = /^(\d+)\s*$/m.exec(out);
-                if (m) resolve(m[1]);
-            });
-            child?.stderr?.on("data", (b: Buffer) => (err += b.toString()));
-            child?.on("exit", (code) => reject(new Error(`policy pack exited with ${code}: ${err}`)));
-        });
+        const port = await hostPort;
         const Client = grpc.makeGenericClientConstructor(rpc.AnalyzerService, "Analyzer");
         client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     });
 
     after(() => {
         client?.close();
-        if (child && child.exitCode === null) child.kill();
     });
 
     it("announces every rule, mandatory by default, with its config schema", async () => {
