@@ -13,6 +13,17 @@ import type { GuardrailResourcePolicy, GuardrailStackPolicy } from "../lib/rule"
 export const STACK = "prod";
 export const PROJECT = "checkout-platform";
 
+/** The resource options of a resource that sets none (a fresh object each time: rules may not share it). */
+function defaultOpts() {
+    return {
+        protect: false,
+        ignoreChanges: [],
+        aliases: [],
+        customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+        additionalSecretOutputs: [],
+    };
+}
+
 export function urnOf(type: string, name: string, parentType?: string): string {
     const qualified = parentType ? `${parentType}$${type}` : type;
     return `urn:pulumi:${STACK}::${PROJECT}::${qualified}::${name}`;
@@ -50,13 +61,7 @@ export function resourceArgs(
         props,
         urn: urnOf(type, name),
         name,
-        opts: {
-            protect: false,
-            ignoreChanges: [],
-            aliases: [],
-            customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-            additionalSecretOutputs: [],
-        },
+        opts: defaultOpts(),
         stackTags: new Map(),
         isType: () => false,
         asType: () => undefined,
@@ -108,13 +113,7 @@ export function stackArgs(fixtures: readonly StackFixture[], config: object = {}
             props: f.props,
             urn: urnOf(f.type, name),
             name,
-            opts: {
-                protect: false,
-                ignoreChanges: [],
-                aliases: [],
-                customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-                additionalSecretOutputs: [],
-            },
+            opts: defaultOpts(),
             ...(f.provider ? { provider: f.provider } : {}),
             dependencies: [],
             propertyDependencies: {},
