@@ -398,7 +398,14 @@ async function main(): Promise<number> {
 
         log("up: the whole program, with the policy pack");
         const result = await withDeadline("up", DEADLINES.up, (signal) =>
-            stack.up({ signal, onOutput, policyPacks: [POLICY_PACK] }),
+            // The throwaway stack runs dev's settings (no deletion protection, force-deletable
+            // registry), so it takes dev's policy levels: prod-only rules advisory.
+            stack.up({
+                signal,
+                onOutput,
+                policyPacks: [POLICY_PACK],
+                policyPackConfigs: [path.join(POLICY_PACK, "config", "dev.json")],
+            }),
         );
         upFailed = false;
 

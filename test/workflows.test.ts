@@ -328,6 +328,18 @@ function checkOwnedWorkflow(wf: Workflow): string[] {
                     `job ${jobId}: pulumi ${String(input(step, "command"))} without policyPacks: ${POLICY_PACK}`,
                 );
             }
+            // The pack's own default is prod (every rule mandatory); each stack's levels come from
+            // policy/config/<stack>.json, so an operation without it would fail dev on prod-only rules.
+            const stack = String(input(step, "stack-name") ?? "");
+            const configs = String(input(step, "policyPackConfigs") ?? "")
+                .split(/[\n,;]/)
+                .map((p) => p.trim())
+                .filter(Boolean);
+            if (!configs.includes(`${POLICY_PACK}/config/${stack}.json`)) {
+                problems.push(
+                    `job ${jobId}: pulumi ${String(input(step, "command"))} without policyPackConfigs: ${POLICY_PACK}/config/${stack}.json`,
+                );
+            }
             const creds = firstIndex(job, (s) => isAction(s, "aws-actions/configure-aws-credentials"));
             if (creds < 0 || creds > i) {
                 problems.push(
@@ -613,6 +625,11 @@ describe("GitHub workflows", () => {
                 /pulumi preview without policyPacks: policy/,
             ],
             [
+                "preview without the stack's policy pack config",
+                (wf) => delete pulumiStepOf(preview(wf)).with!.policyPackConfigs,
+                /pulumi preview without policyPackConfigs: policy\/config\/\$\{\{ matrix\.stack \}\}\.json/,
+            ],
+            [
                 "preview without PR comment",
                 (wf) => delete pulumiStepOf(preview(wf)).with!["comment-on-pr"],
                 /preview without comment-on-pr: true/,
@@ -789,6 +806,11 @@ describe("GitHub workflows", () => {
                 "up without the policy pack",
                 (wf) => delete pulumiStepOf(dev(wf)).with!.policyPacks,
                 /pulumi up without policyPacks: policy/,
+            ],
+            [
+                "dev up with prod's policy pack config",
+                (wf) => (pulumiStepOf(dev(wf)).with!.policyPackConfigs = "policy/config/prod.json"),
+                /pulumi up without policyPackConfigs: policy\/config\/dev\.json/,
             ],
             [
                 "up without npm ci",
