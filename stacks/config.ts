@@ -82,8 +82,8 @@ export type RawConfigSource = (fullKey: string) => string | undefined;
 /** Environment variables the checkout Deployment manages itself; `checkout.extraEnv` may not set them. */
 export const MANAGED_ENV = ["PORT", "OTEL_SERVICE_NAME", "DB_POOL_MAX", "LOG_LEVEL", "SHUTDOWN_TIMEOUT_SECONDS"];
 
-const show = (value: unknown) =>
-    typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+/** A value as the error message shows it: JSON, so strings are quoted and "" is visible. */
+const show = (value: unknown) => JSON.stringify(value) ?? String(value);
 
 /** Converts a raw string into the value its declared kind says it holds. */
 function convert(kind: Kind, raw: string): { ok: true; value: unknown } | { ok: false; message: string } {
