@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { z } from "zod";
-import type { EgressRule } from "../components/checkout/spec";
+import { MANAGED_ENV, type EgressRule } from "../components/checkout/spec";
 import type { ClusterArgs } from "../components/cluster";
 import type { NetworkArgs } from "../components/network";
 import { ConfigKey, KEYS, Kind, SECRET_LOOKING_NAME } from "./schema";
@@ -78,9 +78,6 @@ export interface PlatformConfig {
 
 /** Looks a raw config value up by its full key (`<namespace>:<key>`), as the engine holds it. */
 export type RawConfigSource = (fullKey: string) => string | undefined;
-
-/** Environment variables the checkout Deployment manages itself; `checkout.extraEnv` may not set them. */
-export const MANAGED_ENV = ["PORT", "OTEL_SERVICE_NAME", "DB_POOL_MAX", "LOG_LEVEL", "SHUTDOWN_TIMEOUT_SECONDS"];
 
 /** A value as the error message shows it: JSON, so strings are quoted and "" is visible. */
 const show = (value: unknown) => JSON.stringify(value) ?? String(value);
@@ -258,7 +255,7 @@ export function loadConfig(source: RawConfigSource, project: string, stack: stri
 
     if (values.has("checkout.extraEnv")) {
         for (const name of Object.keys(get<Record<string, string>>("checkout.extraEnv"))) {
-            if (MANAGED_ENV.includes(name))
+            if ((MANAGED_ENV as readonly string[]).includes(name))
                 problems.push(
                     `${full("checkout.extraEnv")}[${name}] is set by the Deployment itself (from its own key); remove it from extraEnv`,
                 );

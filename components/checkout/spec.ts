@@ -51,6 +51,15 @@ export function commonLabels(app: string, version: string): Record<string, strin
     };
 }
 
+/** The environment variables the Deployment sets from its own settings (extra ones may not reuse them). */
+export const MANAGED_ENV = [
+    "PORT",
+    "OTEL_SERVICE_NAME",
+    "DB_POOL_MAX",
+    "LOG_LEVEL",
+    "SHUTDOWN_TIMEOUT_SECONDS",
+] as const;
+
 export interface EnvSettings {
     readonly serviceName: string;
     readonly dbPoolMax: number;
@@ -60,7 +69,7 @@ export interface EnvSettings {
 
 /** The container's environment: the settings the service reads, then extra ones, sorted by name. */
 export function containerEnv(s: EnvSettings): k8s.types.input.core.v1.EnvVar[] {
-    const managed: Record<string, string> = {
+    const managed: Record<(typeof MANAGED_ENV)[number], string> = {
         PORT: String(CONTAINER.port),
         OTEL_SERVICE_NAME: s.serviceName,
         DB_POOL_MAX: String(s.dbPoolMax),
