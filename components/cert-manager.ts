@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { OidcProvider, PolicyDocument, irsaRole } from "./iam";
+import { PSS_RESTRICTED_LABELS } from "./shared";
 
 /** Chart, repository and version, pinned in one place (supports Kubernetes 1.33-1.36). */
 export const CERT_MANAGER_CHART = {
@@ -38,12 +39,6 @@ export interface CertManagerArgs {
     /** @default {} */
     readonly tags?: Record<string, string>;
 }
-
-const PSS_RESTRICTED = {
-    "pod-security.kubernetes.io/enforce": "restricted",
-    "pod-security.kubernetes.io/audit": "restricted",
-    "pod-security.kubernetes.io/warn": "restricted",
-};
 
 /** Helm values for the chart; pure, so the per-stack differences are tested without an engine. */
 export function certManagerValues(replicas: number, roleArn?: pulumi.Input<string>): Record<string, unknown> {
@@ -147,7 +142,7 @@ export class CertManager extends pulumi.ComponentResource {
 
         const namespace = new k8s.core.v1.Namespace(
             `${name}-ns`,
-            { metadata: { name: names.namespace, labels: PSS_RESTRICTED } },
+            { metadata: { name: names.namespace, labels: PSS_RESTRICTED_LABELS } },
             { parent: this },
         );
 

@@ -3,6 +3,7 @@ import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { OidcProvider } from "./iam";
+import { rotatingKmsKey } from "./shared";
 
 /**
  * Versions this component pins, in one place. vpc-cni, coredns and kube-proxy are left to
@@ -78,14 +79,9 @@ export class Cluster extends pulumi.ComponentResource {
         super("platform:cluster:Cluster", name, {}, opts);
         const tags = args.tags ?? {};
 
-        this.secretsKey = new aws.kms.Key(
+        this.secretsKey = rotatingKmsKey(
             `${name}-secrets-key`,
-            {
-                description: `Envelope encryption of Kubernetes Secrets in ${args.clusterName}`,
-                enableKeyRotation: true,
-                deletionWindowInDays: 30,
-                tags,
-            },
+            { description: `Envelope encryption of Kubernetes Secrets in ${args.clusterName}`, tags },
             { parent: this },
         );
 

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { OidcProvider, PolicyDocument, irsaRole } from "./iam";
+import { rotatingKmsKey } from "./shared";
 
 /** Add-on version, pinned; `aws eks describe-addon-versions --addon-name amazon-cloudwatch-observability` lists newer ones. */
 export const CLOUDWATCH_OBSERVABILITY_ADDON_VERSION = "v4.3.0-eksbuild.1";
@@ -84,12 +85,10 @@ export class ClusterLogGroups extends pulumi.ComponentResource {
         const tags = args.tags ?? {};
 
         if (args.kmsEncryption) {
-            this.kmsKey = new aws.kms.Key(
+            this.kmsKey = rotatingKmsKey(
                 `${name}-key`,
                 {
                     description: `CloudWatch Logs encryption for cluster ${args.clusterName}`,
-                    enableKeyRotation: true,
-                    deletionWindowInDays: 30,
                     policy: pulumi
                         .all([args.partition, args.accountId])
                         .apply(([partition, account]) =>

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { rotatingKmsKey } from "./shared";
 
 export interface RegistryArgs {
     /** Repository name, e.g. `checkout-service`. */
@@ -65,14 +66,9 @@ export class Registry extends pulumi.ComponentResource {
         const kmsEncryption = args.kmsEncryption ?? true;
 
         if (kmsEncryption) {
-            this.kmsKey = new aws.kms.Key(
+            this.kmsKey = rotatingKmsKey(
                 `${name}-key`,
-                {
-                    description: `ECR encryption for ${args.repositoryName}`,
-                    enableKeyRotation: true,
-                    deletionWindowInDays: 30,
-                    tags,
-                },
+                { description: `ECR encryption for ${args.repositoryName}`, tags },
                 { parent: this },
             );
         }

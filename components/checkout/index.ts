@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { PSS_RESTRICTED_LABELS } from "../shared";
 import {
     AutoscalingArgs,
     CONTAINER,
@@ -62,11 +63,7 @@ export class CheckoutService extends pulumi.ComponentResource {
             {
                 metadata: {
                     name: args.namespace,
-                    labels: {
-                        "pod-security.kubernetes.io/enforce": "restricted",
-                        "pod-security.kubernetes.io/audit": "restricted",
-                        "pod-security.kubernetes.io/warn": "restricted",
-                    },
+                    labels: PSS_RESTRICTED_LABELS,
                 },
             },
             child,

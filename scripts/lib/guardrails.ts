@@ -1,7 +1,8 @@
-import type { ProgramRun, RecordedResource } from "../../harness/engine";
+import type { ProgramRun } from "../../harness/engine";
 import { Environment, formatViolations, mandatoryViolations, runPolicies, Violation } from "../../policy/offline";
 import { checkCertManagerValues, ValuesIssue } from "../../policy/schema/cert-manager-values";
 import { formatSchemaResults, SchemaResult, validateKubernetesObjects } from "../../policy/schema/kubernetes";
+import { isKubernetesObject } from "./render";
 
 /**
  * The policy environment of a stack: `dev` runs the prod-only (P) rules as advisory, every other
@@ -10,8 +11,7 @@ import { formatSchemaResults, SchemaResult, validateKubernetesObjects } from "..
  */
 export const policyEnvironment = (stack: string): Environment => (stack === "dev" ? "dev" : "prod");
 
-export const isKubernetesObject = (r: RecordedResource) =>
-    r.custom && r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v3:Release";
+export { isKubernetesObject };
 
 export interface GuardrailReport {
     readonly violations: Violation[];

@@ -85,7 +85,8 @@ export function resourcesJson(run: ProgramRun): string {
     return JSON.stringify({ project: run.project, stack: run.stack, resources: entries }, null, 2) + "\n";
 }
 
-const isKubernetesObject = (r: RecordedResource) =>
+/** A resource that is sent to the API server as one object (not a Helm release, not a provider). */
+export const isKubernetesObject = (r: RecordedResource) =>
     r.custom && r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v3:Release";
 
 /** Orders a manifest's keys as kubectl shows them: apiVersion, kind, metadata, then the rest. */
