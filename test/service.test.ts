@@ -7,7 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CHECKOUT_ALIASES, checkoutServiceArgs } from "../components/checkout";
 import { WebService, WebServiceArgs } from "../components/service";
-import { ValidatedArgs, ingressRules, openPeer, validateArgs } from "../components/service/spec";
+import { ingressRules, openPeer, validateArgs } from "../components/service/spec";
 import { ProgramRun, RecordedResource, runWithMocks } from "../harness/engine";
 import { formatViolations, runPolicies } from "../policy/offline";
 import { validateKubernetesObjects } from "../policy/schema/kubernetes";
@@ -107,8 +107,8 @@ async function validateHttpRoute(obj: unknown): Promise<void> {
 }
 
 describe("WebService: argument checks", () => {
-    const base: ValidatedArgs = ordersArgs();
-    const table: [string, Partial<ValidatedArgs>, RegExp][] = [
+    const base = ordersArgs();
+    const table: [string, Partial<WebServiceArgs>, RegExp][] = [
         ["appName not a DNS label", { appName: "Orders_API" }, /^appName must be a DNS-1123 label; got "Orders_API"$/],
         ["namespace default", { namespace: "default" }, /^namespace must be a namespace of its own/],
         ["namespace kube-system", { namespace: "kube-system" }, /^namespace must be a namespace of its own/],

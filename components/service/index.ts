@@ -2,15 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PSS_RESTRICTED_LABELS } from "../shared";
 import {
-    AutoscalingArgs,
     DEFAULTS,
-    EgressRule,
-    NetworkPolicyPeer,
-    ProbePaths,
-    Resources,
-    RouteArgs,
-    SecretEnvRef,
-    ShutdownArgs,
+    WebServiceArgs,
     commonLabels,
     containerEnv,
     egressRules,
@@ -33,80 +26,8 @@ export type {
     RouteArgs,
     SecretEnvRef,
     ShutdownArgs,
+    WebServiceArgs,
 } from "./spec";
-
-export interface WebServiceArgs {
-    /**
-     * The service's Kubernetes name: its Deployment, Service, ServiceAccount, HPA, PDB, NetworkPolicy
-     * and HTTPRoute, its container, and the `app.kubernetes.io/name` label. A DNS-1123 label.
-     */
-    readonly appName: string;
-    /** Namespace created for this service alone, labelled for Pod Security "restricted". */
-    readonly namespace: string;
-    readonly image: {
-        /** This program's ECR repository URL (`<account>.dkr.ecr.<region>.amazonaws.com/<name>`). */
-        readonly repository: pulumi.Input<string>;
-        /** Tag or `sha256:` digest; never empty or `latest` (the config loader rejects both). */
-        readonly tag: string;
-    };
-    /** Port the container listens on (named "http"); the only port the Gateway's proxies may reach. */
-    readonly port: number;
-    /**
-     * Port of the ClusterIP Service (it forwards to the container's "http" port).
-     * @default 80
-     */
-    readonly servicePort?: number;
-    readonly probes: ProbePaths;
-    readonly resources: Resources;
-    /** HPA bounds; the HPA owns the replica count, so the Deployment sets none. */
-    readonly autoscaling: AutoscalingArgs;
-    /**
-     * UID and GID the pod runs as: the image's USER. Pod Security "restricted" plus this program's
-     * guardrails want >= 10000.
-     * @default 10001
-     */
-    readonly runAsUser?: number;
-    /** @default { preStopSleepSeconds: 10, drainSeconds: 25 } (grace period 45 s) */
-    readonly shutdown?: ShutdownArgs;
-    /**
-     * Literal environment variables, set in this order. Never secrets: use `secretEnv`.
-     * @default {}
-     */
-    readonly env?: Readonly<Record<string, string>>;
-    /**
-     * Variables read from Secret keys (`valueFrom.secretKeyRef`), after `env`.
-     * @default []
-     */
-    readonly secretEnv?: readonly SecretEnvRef[];
-    /**
-     * Dependencies the pods may reach besides DNS; each becomes an egress rule.
-     * @default []
-     */
-    readonly egress?: readonly EgressRule[];
-    /**
-     * An HTTPRoute from `hostname` through the shared Gateway to the Service, and an ingress rule
-     * admitting the Gateway's proxy pods on `port`.
-     * @default none: no route, and nothing but `metricsScrapers` may reach the pods
-     */
-    readonly route?: RouteArgs;
-    /**
-     * Port the metrics scrapers read. When it differs from `port`, the container declares it too.
-     * @default port
-     */
-    readonly metricsPort?: number;
-    /**
-     * Sources admitted on `metricsPort` (pods of a Prometheus, or the subnets of a managed scraper).
-     * Each must name its sources: an empty peer or one that selects every pod is rejected.
-     * @default []
-     */
-    readonly metricsScrapers?: readonly NetworkPolicyPeer[];
-    /**
-     * Extra labels on every object (e.g. `app.kubernetes.io/part-of`); the name, version and
-     * managed-by labels are the component's.
-     * @default {}
-     */
-    readonly labels?: Readonly<Record<string, string>>;
-}
 
 /**
  * One HTTP service: Namespace, ServiceAccount, Deployment, ClusterIP Service, HPA, PDB,
