@@ -2,11 +2,12 @@
 // No logic lives here; per-stack differences come from config (stacks/), never from the stack name.
 import * as aws from "@pulumi/aws";
 import { CertManager } from "./components/cert-manager";
-import { CheckoutService } from "./components/checkout";
+import { CHECKOUT_ALIASES, checkoutServiceArgs } from "./components/checkout";
 import { Cluster } from "./components/cluster";
 import { ClusterLogGroups, ContainerInsightsAgent } from "./components/logging";
 import { Network } from "./components/network";
 import { Registry } from "./components/registry";
+import { WebService } from "./components/service";
 import { loadStackConfig } from "./stacks/config";
 
 const config = loadStackConfig();
@@ -75,9 +76,9 @@ const certManager = new CertManager(
     k8sOpts,
 );
 
-const checkout = new CheckoutService(
+const checkout = new WebService(
     "checkout",
-    {
+    checkoutServiceArgs({
         namespace: config.checkout.namespace,
         repositoryUrl: registry.repositoryUrl,
         imageTag: config.checkout.imageTag,
@@ -87,8 +88,8 @@ const checkout = new CheckoutService(
         logLevel: config.checkout.logLevel,
         egress: config.checkout.egress,
         extraEnv: config.checkout.extraEnv,
-    },
-    k8sOpts,
+    }),
+    { ...k8sOpts, aliases: CHECKOUT_ALIASES },
 );
 
 export const clusterName = cluster.name;

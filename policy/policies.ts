@@ -9,6 +9,7 @@ import { iamRules } from "./rules/aws-iam";
 import { kmsRules } from "./rules/aws-kms";
 import { logRules } from "./rules/aws-logs";
 import { nodeRules } from "./rules/aws-nodes";
+import { vpcCniRules } from "./rules/aws-vpc-cni";
 import { helmRules } from "./rules/k8s-helm";
 import { objectRules } from "./rules/k8s-objects";
 import { k8sStackRules } from "./rules/k8s-stack";
@@ -19,6 +20,7 @@ export type { GuardrailPolicy, GuardrailResourcePolicy, GuardrailStackPolicy } f
 export const allPolicies: readonly GuardrailPolicy[] = [
     ...eksRules,
     ...nodeRules,
+    ...vpcCniRules,
     ...kmsRules,
     ...ecrRules,
     ...logRules,

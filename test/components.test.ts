@@ -1,7 +1,8 @@
 import * as assert from "assert";
 import { runWithMocks } from "../harness/engine";
 import { CertManager, certManagerValues, clusterIssuerSpec, route53Dns01Policy } from "../components/cert-manager";
-import { containerEnv, egressRules, hpaSpec, imageRef, podSpec } from "../components/checkout/spec";
+import { checkoutEnv } from "../components/checkout/spec";
+import { containerEnv, egressRules, hpaSpec, imageRef, podSpec } from "../components/service/spec";
 import { irsaTrustPolicy } from "../components/iam";
 import { logsKeyPolicy } from "../components/logging";
 import { Network, subnetMasks, subnetRoleTags } from "../components/network";
@@ -148,24 +149,26 @@ describe("pure functions", () => {
         assert.deepStrictEqual(dns.acme.privateKeySecretRef, { name: "k" });
     });
 
-    it("containerEnv: the five managed settings first, extra ones sorted", () => {
-        const env = containerEnv({
-            serviceName: "svc",
-            dbPoolMax: 7,
-            logLevel: "warn",
-            extraEnv: { ZED: "1", ALPHA: "2" },
-        });
+    it("checkoutEnv: the five managed settings first, extra ones sorted; a managed name in extraEnv throws", () => {
+        const env = containerEnv(checkoutEnv({ dbPoolMax: 7, logLevel: "warn", extraEnv: { ZED: "1", ALPHA: "2" } }), [
+            { name: "DB_PASSWORD", secretName: "checkout-db", key: "password" },
+        ]);
         assert.deepStrictEqual(
-            env.map((e) => `${String(e.name)}=${String(e.value)}`),
+            env.map((e) => `${String(e.name)}=${String(e.value ?? JSON.stringify(e.valueFrom))}`),
             [
                 "PORT=8080",
-                "OTEL_SERVICE_NAME=svc",
+                "OTEL_SERVICE_NAME=checkout-service",
                 "DB_POOL_MAX=7",
                 "LOG_LEVEL=warn",
                 "SHUTDOWN_TIMEOUT_SECONDS=25",
                 "ALPHA=2",
                 "ZED=1",
+                'DB_PASSWORD={"secretKeyRef":{"name":"checkout-db","key":"password"}}',
             ],
+        );
+        assert.throws(
+            () => checkoutEnv({ dbPoolMax: 7, logLevel: "warn", extraEnv: { LOG_LEVEL: "debug" } }),
+            /extraEnv may not set LOG_LEVEL/,
         );
     });
 
@@ -174,10 +177,11 @@ describe("pure functions", () => {
             app: "a",
             image: "img:1",
             serviceAccountName: "sa",
-            serviceName: "a",
-            dbPoolMax: 1,
-            logLevel: "info",
-            extraEnv: {},
+            port: 8080,
+            probes: { readinessPath: "/ready", livenessPath: "/live" },
+            runAsUser: 10001,
+            shutdown: { preStopSleepSeconds: 10, drainSeconds: 25 },
+            env: [],
             resources: { cpuRequest: "300m", cpuLimit: "600m", memoryRequest: "384Mi", memoryLimit: "768Mi" },
         });
         const c = at(spec, "containers.0") as Record<string, unknown>;
@@ -187,16 +191,13 @@ describe("pure functions", () => {
         assert.deepStrictEqual(at(c, "securityContext.capabilities.drop"), ["ALL"]);
         assert.strictEqual(at(c, "securityContext.readOnlyRootFilesystem"), true);
         assert.strictEqual(at(c, "securityContext.allowPrivilegeEscalation"), false);
-        assert.notStrictEqual(at(c, "readinessProbe.httpGet.path"), at(c, "livenessProbe.httpGet.path"));
+        assert.strictEqual(at(c, "readinessProbe.httpGet.path"), "/ready");
+        assert.strictEqual(at(c, "livenessProbe.httpGet.path"), "/live");
+        assert.strictEqual(at(c, "startupProbe.httpGet.path"), "/ready");
         assert.strictEqual(at(c, "readinessProbe.httpGet.port"), at(c, "ports.0.name"));
-        const preStop = Number(at(c, "lifecycle.preStop.sleep.seconds"));
-        const shutdown = Number(
-            (c.env as { name: string; value: string }[]).find((e) => e.name === "SHUTDOWN_TIMEOUT_SECONDS")?.value,
-        );
-        assert.ok(
-            preStop + shutdown < Number(spec.terminationGracePeriodSeconds),
-            "preStop + drain fit in the grace period",
-        );
+        assert.strictEqual(at(c, "ports.0.containerPort"), 8080);
+        assert.strictEqual(at(c, "lifecycle.preStop.sleep.seconds"), 10);
+        assert.strictEqual(spec.terminationGracePeriodSeconds, 45, "preStop 10 + drain 25 + 10 s slack");
         assert.deepStrictEqual(at(spec, "volumes.0"), { name: "tmp", emptyDir: { sizeLimit: "256Mi" } });
         assert.strictEqual(at(spec, "topologySpreadConstraints.0.whenUnsatisfiable"), "ScheduleAnyway");
         assert.strictEqual(at(spec, "automountServiceAccountToken"), false);

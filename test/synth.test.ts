@@ -86,7 +86,7 @@ describe("synth: output", () => {
         assert.match(t, /^pulumi:pulumi:Stack {2}checkout-platform-prod$/m);
         assert.match(
             t,
-            /^├─ platform:checkout:CheckoutService {2}checkout\n│ {2}├─ kubernetes:apps\/v1:Deployment {2}checkout-deployment$/m,
+            /^└─ platform:service:WebService {2}checkout\n {3}├─ kubernetes:apps\/v1:Deployment {2}checkout-deployment$/m,
         );
         assert.match(
             t,

@@ -1,166 +1,62 @@
-import * as k8s from "@pulumi/kubernetes";
+// checkout-service as an instance of the generic WebService: what is particular to it (its image's
+// port, probe paths and user, the variables it reads) lives here, the rest in components/service.
 import * as pulumi from "@pulumi/pulumi";
-import { PSS_RESTRICTED_LABELS } from "../shared";
-import {
-    AutoscalingArgs,
-    CONTAINER,
-    EgressRule,
-    Resources,
-    commonLabels,
-    egressRules,
-    hpaSpec,
-    imageRef,
-    podSpec,
-    selectorLabels,
-} from "./spec";
+import type { AutoscalingArgs, EgressRule, NetworkPolicyPeer, Resources, RouteArgs, WebServiceArgs } from "../service";
+import { CHECKOUT, checkoutEnv } from "./spec";
 
-export interface CheckoutServiceArgs {
-    /** Namespace created for the service, labelled for Pod Security "restricted". */
+export { CHECKOUT, MANAGED_ENV, checkoutEnv } from "./spec";
+
+export interface CheckoutSettings {
+    /** Namespace created for the service. */
     readonly namespace: string;
-    /** This program's ECR repository URL (`<account>.dkr.ecr.<region>.amazonaws.com/<name>`). */
+    /** This program's ECR repository URL. */
     readonly repositoryUrl: pulumi.Input<string>;
-    /** Image tag or `sha256:` digest; the config loader has already rejected empty and `latest`. */
+    /** Image tag or `sha256:` digest. */
     readonly imageTag: string;
-    /** HPA bounds; the HPA owns the replica count, so the Deployment sets none. */
     readonly autoscaling: AutoscalingArgs;
     readonly resources: Resources;
     /** DB_POOL_MAX of the service. */
     readonly dbPoolMax: number;
     /** LOG_LEVEL of the service. */
     readonly logLevel: string;
-    /**
-     * Dependencies the pods may reach besides DNS; each becomes an egress rule.
-     * @default []
-     */
+    /** @default [] */
     readonly egress?: readonly EgressRule[];
     /**
-     * Extra non-secret environment variables.
+     * Extra non-secret environment variables (not one of MANAGED_ENV).
      * @default {}
      */
     readonly extraEnv?: Readonly<Record<string, string>>;
+    /** @default no route */
+    readonly route?: RouteArgs;
+    /** @default [] */
+    readonly metricsScrapers?: readonly NetworkPolicyPeer[];
 }
 
-const APP = "checkout-service";
+/** The WebService arguments of checkout-service. */
+export function checkoutServiceArgs(s: CheckoutSettings): WebServiceArgs {
+    return {
+        appName: CHECKOUT.appName,
+        namespace: s.namespace,
+        image: { repository: s.repositoryUrl, tag: s.imageTag },
+        port: CHECKOUT.port,
+        probes: { readinessPath: CHECKOUT.readinessPath, livenessPath: CHECKOUT.livenessPath },
+        resources: s.resources,
+        autoscaling: s.autoscaling,
+        runAsUser: CHECKOUT.uid,
+        shutdown: { preStopSleepSeconds: CHECKOUT.preStopSleepSeconds, drainSeconds: CHECKOUT.shutdownTimeoutSeconds },
+        env: checkoutEnv({ dbPoolMax: s.dbPoolMax, logLevel: s.logLevel, extraEnv: s.extraEnv ?? {} }),
+        egress: s.egress,
+        route: s.route,
+        metricsScrapers: s.metricsScrapers,
+        labels: { "app.kubernetes.io/part-of": "checkout" },
+    };
+}
 
 /**
- * The checkout-service workload: Namespace, ServiceAccount, Deployment, Service, HPA, PDB and
- * NetworkPolicies (namespace default-deny, then what the service needs).
- * Needs the Kubernetes provider in `opts.providers`.
+ * Stacks deployed before the generic component existed hold checkout under the component type
+ * `platform:checkout:CheckoutService`. Without this alias the next `up` sees new URNs: it creates
+ * every object anew, which @pulumi/kubernetes 4.34 refuses with AlreadyExists (its provider docs,
+ * `upsertExistingObjects`), and with upserts on it would adopt the live objects and then delete them
+ * with the old URNs, the Namespace and everything in it. Children inherit the parent's alias.
  */
-export class CheckoutService extends pulumi.ComponentResource {
-    readonly namespaceName: pulumi.Output<string>;
-    readonly serviceName: pulumi.Output<string>;
-    readonly deploymentName: pulumi.Output<string>;
-
-    constructor(name: string, args: CheckoutServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("platform:checkout:CheckoutService", name, {}, opts);
-        const child = { parent: this };
-        const labels = commonLabels(APP, args.imageTag.replace(/^sha256:/, "").slice(0, 63));
-        const selector = selectorLabels(APP);
-
-        const namespace = new k8s.core.v1.Namespace(
-            `${name}-ns`,
-            {
-                metadata: {
-                    name: args.namespace,
-                    labels: PSS_RESTRICTED_LABELS,
-                },
-            },
-            child,
-        );
-        const ns = namespace.metadata.name;
-
-        const serviceAccount = new k8s.core.v1.ServiceAccount(
-            `${name}-sa`,
-            { metadata: { name: APP, namespace: ns, labels }, automountServiceAccountToken: false },
-            child,
-        );
-
-        const deployment = new k8s.apps.v1.Deployment(
-            `${name}-deployment`,
-            {
-                metadata: { name: APP, namespace: ns, labels },
-                spec: {
-                    // No `replicas`: the HPA owns the count, and each `up` would otherwise reset it.
-                    selector: { matchLabels: selector },
-                    revisionHistoryLimit: 5,
-                    strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
-                    template: {
-                        metadata: { labels },
-                        spec: podSpec({
-                            app: APP,
-                            image: pulumi.output(args.repositoryUrl).apply((url) => imageRef(url, args.imageTag)),
-                            serviceAccountName: serviceAccount.metadata.name,
-                            resources: args.resources,
-                            serviceName: APP,
-                            dbPoolMax: args.dbPoolMax,
-                            logLevel: args.logLevel,
-                            extraEnv: args.extraEnv ?? {},
-                        }),
-                    },
-                },
-            },
-            child,
-        );
-
-        const service = new k8s.core.v1.Service(
-            `${name}-svc`,
-            {
-                metadata: { name: APP, namespace: ns, labels },
-                spec: {
-                    type: "ClusterIP",
-                    selector,
-                    ports: [{ name: CONTAINER.portName, port: 80, targetPort: CONTAINER.portName, protocol: "TCP" }],
-                },
-            },
-            child,
-        );
-
-        new k8s.autoscaling.v2.HorizontalPodAutoscaler(
-            `${name}-hpa`,
-            {
-                metadata: { name: APP, namespace: ns, labels },
-                spec: hpaSpec(deployment.metadata.name, args.autoscaling),
-            },
-            child,
-        );
-
-        new k8s.policy.v1.PodDisruptionBudget(
-            `${name}-pdb`,
-            {
-                metadata: { name: APP, namespace: ns, labels },
-                spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
-            },
-            child,
-        );
-
-        new k8s.networking.v1.NetworkPolicy(
-            `${name}-default-deny`,
-            {
-                metadata: { name: "default-deny", namespace: ns },
-                spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
-            },
-            child,
-        );
-
-        new k8s.networking.v1.NetworkPolicy(
-            `${name}-netpol`,
-            {
-                metadata: { name: APP, namespace: ns, labels },
-                spec: {
-                    podSelector: { matchLabels: selector },
-                    policyTypes: ["Ingress", "Egress"],
-                    // Callers anywhere in the cluster (and load balancer targets) on the app port only.
-                    ingress: [{ ports: [{ protocol: "TCP", port: CONTAINER.port }] }],
-                    egress: egressRules(args.egress ?? []),
-                },
-            },
-            child,
-        );
-
-        this.namespaceName = ns;
-        this.serviceName = service.metadata.name;
-        this.deploymentName = deployment.metadata.name;
-        this.registerOutputs({ namespace: this.namespaceName, serviceName: this.serviceName });
-    }
-}
+export const CHECKOUT_ALIASES: pulumi.Alias[] = [{ type: "platform:checkout:CheckoutService" }];

@@ -1,7 +1,8 @@
 /**
  * Cross-resource Kubernetes guardrails: every workload is covered by a PDB and by NetworkPolicies
- * (ingress and egress rules, DNS egress), every workload namespace has a default-deny policy, and
- * every HPA scales a Deployment of this program that does not set replicas itself.
+ * (its own policy decides its ingress, egress rules include DNS), every workload namespace has a
+ * default-deny policy whose exceptions name their sources, and every HPA scales a Deployment of this
+ * program that does not set replicas itself.
  *
  * Live stack policies see outputs: a Deployment's live object carries `spec.replicas` (defaulted by
  * the API server or set by the HPA), so "the program sets replicas" is read from managedFields
@@ -10,6 +11,7 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { StackGraph, label } from "../lib/graph";
 import { POD_TYPES, namespaceOf, podLabelsOf, selectorMatches } from "../lib/k8s";
+import { isAnywhere } from "../lib/cidr";
 import { stackRule } from "../lib/rule";
 import { Rec, UNKNOWN, Unknown, at, isRecord, list, plain, show, stringList } from "../lib/values";
 import { HPA_TYPES } from "./k8s-objects";
@@ -94,10 +96,10 @@ export const k8sPdbPerWorkload = stackRule({
 export const k8sNetworkPolicyPerWorkload = stackRule({
     name: "k8s-networkpolicy-per-workload",
     description:
-        "Every workload's pods are selected by a NetworkPolicy of their own, and the policies selecting them give Ingress and Egress rules including DNS egress.",
+        "Every workload's pods are selected by a NetworkPolicy of their own that declares Ingress (its ingress rules, possibly none) and Egress rules including DNS egress.",
     tier: "B",
     remediation:
-        "add a NetworkPolicy with podSelector = the pod labels, policyTypes [Ingress, Egress], the ingress it serves, and egress to kube-dns on UDP/TCP 53 plus its real dependencies.",
+        "add a NetworkPolicy with podSelector = the pod labels, policyTypes [Ingress, Egress], the ingress it serves (none if nothing calls it), and egress to kube-dns on UDP/TCP 53 plus its real dependencies.",
     check: (s) => {
         const g = new StackGraph(s.resources);
         for (const w of g.ofType(...POD_TYPES)) {
@@ -113,29 +115,38 @@ export const k8sNetworkPolicyPerWorkload = stackRule({
             }
             if (unknown) continue;
             const problems: string[] = [];
-            if (!selecting.some((np) => !isEmptySelector(at(np, "spec", "podSelector")))) {
-                problems.push("no NetworkPolicy selects its pods specifically");
-            }
+            const own = selecting.filter((np) => !isEmptySelector(at(np, "spec", "podSelector")));
+            if (own.length === 0) problems.push("no NetworkPolicy selects its pods specifically");
             const types = selecting.map(policyTypes);
             if (types.includes(UNKNOWN)) continue;
             const flat = (types as string[][]).flat();
-            /** Rules of `kind` from the selecting policies that declare that policy type (others are ignored by Kubernetes). */
-            const rulesOf = (kind: "Ingress" | "Egress") =>
-                selecting
-                    .filter((np) => (policyTypes(np) as string[]).includes(kind))
-                    .flatMap((np) => {
-                        const l = list(at(np, "spec", kind.toLowerCase()));
-                        return l === UNKNOWN ? [UNKNOWN] : l;
-                    });
-            const ingressRules = rulesOf("Ingress");
-            const egressRules = rulesOf("Egress");
-            if (!flat.includes("Ingress") || ingressRules.length === 0) problems.push("no Ingress rules");
+            // A workload nobody calls (a service without a route yet) has no ingress rules: that is
+            // the namespace's default deny, stated by its own policy. Ingress rules in a policy that
+            // does not declare Ingress are ignored by Kubernetes, so declaring it is what counts.
+            if (own.length > 0 && !own.some((np) => (policyTypes(np) as string[]).includes("Ingress")))
+                problems.push("no NetworkPolicy of its own declares Ingress, so its ingress rules are ignored");
+            const egressRules = selecting
+                .filter((np) => (policyTypes(np) as string[]).includes("Egress"))
+                .flatMap((np) => {
+                    const l = list(at(np, "spec", "egress"));
+                    return l === UNKNOWN ? [UNKNOWN] : l;
+                });
             if (!flat.includes("Egress") || egressRules.length === 0) problems.push("no Egress rules");
             else if (!egressRules.some(allowsDns)) problems.push("egress does not allow DNS (port 53)");
             if (problems.length > 0) s.report(`${label(w)} (namespace ${ns}): ${problems.join("; ")}`, w.urn);
         }
     },
 });
+
+/** Namespaces in which the program runs pods (unknown namespaces are left out). */
+function workloadNamespaces(g: StackGraph): Set<string> {
+    const namespaces = new Set<string>();
+    for (const w of g.ofType(...POD_TYPES)) {
+        const ns = nsOf(g, w);
+        if (ns !== UNKNOWN) namespaces.add(ns);
+    }
+    return namespaces;
+}
 
 export const k8sNamespaceDefaultDeny = stackRule({
     name: "k8s-namespace-default-deny",
@@ -146,12 +157,7 @@ export const k8sNamespaceDefaultDeny = stackRule({
         'add a NetworkPolicy with podSelector: {}, policyTypes: ["Ingress", "Egress"] and no ingress/egress rules.',
     check: (s) => {
         const g = new StackGraph(s.resources);
-        const namespaces = new Set<string>();
-        for (const w of g.ofType(...POD_TYPES)) {
-            const ns = nsOf(g, w);
-            if (ns !== UNKNOWN) namespaces.add(ns);
-        }
-        for (const ns of namespaces) {
+        for (const ns of workloadNamespaces(g)) {
             const denies = inNamespace(g, ns, NETWORK_POLICY).some((np) => {
                 const p = g.props(np);
                 const types = policyTypes(p);
@@ -170,6 +176,57 @@ export const k8sNamespaceDefaultDeny = stackRule({
                 );
             });
             if (!denies) s.report(`namespace ${ns} has no default-deny NetworkPolicy`);
+        }
+    },
+});
+
+/** Why an ingress peer admits every source, or undefined when it names its sources. */
+export function openIngressPeer(peer: unknown): string | undefined {
+    if (peer === UNKNOWN || !isRecord(peer)) return undefined;
+    const ns = peer.namespaceSelector;
+    const pods = peer.podSelector;
+    const block = peer.ipBlock;
+    if (ns === undefined && pods === undefined && block === undefined) return "an empty peer admits everything";
+    const cidr = at(block, "cidr");
+    if (typeof cidr === "string" && isAnywhere(cidr)) return `ipBlock ${cidr} is every address`;
+    if (isEmptySelector(ns) && (pods === undefined || isEmptySelector(pods)))
+        return "namespaceSelector {} without a podSelector is every pod in every namespace";
+    return undefined;
+}
+
+export const k8sNetworkPolicyIngressSources = stackRule({
+    name: "k8s-networkpolicy-ingress-sources",
+    description:
+        "In every namespace with workloads, each NetworkPolicy ingress rule names its sources: a `from` that is neither missing nor every pod or address.",
+    tier: "B",
+    remediation:
+        "give each ingress rule a `from` naming its callers (the Gateway's proxy pods by namespace and pod labels, the metrics scraper); a rule without `from` admits every source, in the cluster or outside it.",
+    check: (s) => {
+        const g = new StackGraph(s.resources);
+        for (const ns of workloadNamespaces(g)) {
+            for (const np of inNamespace(g, ns, NETWORK_POLICY)) {
+                const p = g.props(np);
+                const types = policyTypes(p);
+                // Kubernetes ignores the ingress rules of a policy that does not declare Ingress.
+                if (types === UNKNOWN || !types.includes("Ingress")) continue;
+                const rules = list(at(p, "spec", "ingress"));
+                if (rules === UNKNOWN) continue;
+                rules.forEach((rule, i) => {
+                    const from = at(rule, "from");
+                    if (from === UNKNOWN || rule === UNKNOWN) return;
+                    const peers = list(from);
+                    if (peers === UNKNOWN) return;
+                    const where = `${label(np)} (namespace ${ns}) ingress[${i}]`;
+                    if (peers.length === 0) {
+                        s.report(`${where} has no \`from\`: every pod and address may connect`, np.urn);
+                        return;
+                    }
+                    peers.forEach((peer, j) => {
+                        const why = openIngressPeer(peer);
+                        if (why) s.report(`${where}.from[${j}]: ${why}`, np.urn);
+                    });
+                });
+            }
         }
     },
 });
@@ -253,4 +310,10 @@ export const k8sHpaTarget = stackRule({
     },
 });
 
-export const k8sStackRules = [k8sPdbPerWorkload, k8sNetworkPolicyPerWorkload, k8sNamespaceDefaultDeny, k8sHpaTarget];
+export const k8sStackRules = [
+    k8sPdbPerWorkload,
+    k8sNetworkPolicyPerWorkload,
+    k8sNamespaceDefaultDeny,
+    k8sNetworkPolicyIngressSources,
+    k8sHpaTarget,
+];

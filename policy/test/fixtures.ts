@@ -314,7 +314,17 @@ export const allowPolicy = (): Props => ({
     spec: {
         podSelector: { matchLabels: { ...APP_LABELS } },
         policyTypes: ["Ingress", "Egress"],
-        ingress: [{ ports: [{ port: "http", protocol: "TCP" }] }],
+        ingress: [
+            {
+                from: [
+                    {
+                        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "envoy-gateway-system" } },
+                        podSelector: { matchLabels: { "gateway.envoyproxy.io/owning-gateway-name": "edge" } },
+                    },
+                ],
+                ports: [{ port: "http", protocol: "TCP" }],
+            },
+        ],
         egress: [
             {
                 to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } }],

@@ -15,6 +15,7 @@ import * as iam from "../rules/aws-iam";
 import * as kms from "../rules/aws-kms";
 import * as logs from "../rules/aws-logs";
 import * as nodes from "../rules/aws-nodes";
+import * as cni from "../rules/aws-vpc-cni";
 import * as helm from "../rules/k8s-helm";
 import * as objects from "../rules/k8s-objects";
 import * as wl from "../rules/k8s-workload";
@@ -262,6 +263,78 @@ const TABLE: readonly RuleTable[] = [
                     set(p, "addonName", "coredns");
                     del(p, "configurationValues");
                 },
+            },
+        ],
+    },
+    {
+        rule: cni.eksVpcCniProbesWithPodEni,
+        fail: [
+            {
+                type: EKS,
+                why: "pod ENI without disabling TCP early demux",
+                mutate: (p) => set(p, "vpcCniOptions.enablePodEni", true),
+                expect: /DISABLE_TCP_EARLY_DEMUX is \(not set\)/,
+            },
+            {
+                type: EKS,
+                why: "early demux re-enabled in configurationValues (they win over the options)",
+                mutate: (p) => {
+                    set(p, "vpcCniOptions.enablePodEni", true);
+                    set(p, "vpcCniOptions.disableTcpEarlyDemux", true);
+                    set(p, "vpcCniOptions.configurationValues", {
+                        init: { env: { DISABLE_TCP_EARLY_DEMUX: "false" } },
+                    });
+                },
+                expect: /DISABLE_TCP_EARLY_DEMUX is false/,
+            },
+            {
+                type: "eks:index:VpcCniAddon",
+                why: "pod ENI without disabling TCP early demux",
+                mutate: (p) => set(p, "enablePodEni", true),
+            },
+            {
+                type: ADDON,
+                why: "ENABLE_POD_ENI in the add-on configuration only",
+                mutate: (p) =>
+                    set(
+                        p,
+                        "configurationValues",
+                        JSON.stringify({ enableNetworkPolicy: "true", env: { ENABLE_POD_ENI: "true" } }),
+                    ),
+            },
+        ],
+        pass: [
+            {
+                type: EKS,
+                why: "pod ENI with TCP early demux disabled",
+                mutate: (p) => {
+                    set(p, "vpcCniOptions.enablePodEni", true);
+                    set(p, "vpcCniOptions.disableTcpEarlyDemux", true);
+                },
+            },
+            {
+                type: ADDON,
+                why: "pod ENI with TCP early demux disabled, as the add-on schema spells it",
+                mutate: (p) =>
+                    set(
+                        p,
+                        "configurationValues",
+                        JSON.stringify({
+                            enableNetworkPolicy: "true",
+                            env: { ENABLE_POD_ENI: "true" },
+                            init: { env: { DISABLE_TCP_EARLY_DEMUX: "true" } },
+                        }),
+                    ),
+            },
+            {
+                type: ADDON,
+                why: "pod ENI off explicitly",
+                mutate: (p) =>
+                    set(
+                        p,
+                        "configurationValues",
+                        JSON.stringify({ enableNetworkPolicy: "true", env: { ENABLE_POD_ENI: "false" } }),
+                    ),
             },
         ],
     },

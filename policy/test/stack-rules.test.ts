@@ -303,14 +303,9 @@ const TABLE: readonly StackTable[] = [
             },
             { why: "no DNS egress", change: edit("checkout-allow", (p) => del(p, "spec.egress.0")), expect: /DNS/ },
             {
-                why: "no ingress rules",
-                change: edit("checkout-allow", (p) => del(p, "spec.ingress")),
-                expect: /no Ingress rules/,
-            },
-            {
                 why: "ingress rules in a policy that does not declare Ingress (Kubernetes ignores them)",
                 change: edit("checkout-allow", (p) => set(p, "spec.policyTypes", ["Egress"])),
-                expect: /no Ingress rules/,
+                expect: /no NetworkPolicy of its own declares Ingress/,
             },
             {
                 why: "egress not declared as a policy type",
@@ -325,6 +320,106 @@ const TABLE: readonly StackTable[] = [
             {
                 why: "policyTypes left to Kubernetes' defaulting",
                 change: edit("checkout-allow", (p) => del(p, "spec.policyTypes")),
+            },
+            {
+                why: "Ingress declared with no rules: nothing may call it yet (a service without a route)",
+                change: edit("checkout-allow", (p) => set(p, "spec.ingress", [])),
+            },
+            {
+                why: "Ingress declared, ingress unset",
+                change: edit("checkout-allow", (p) => del(p, "spec.ingress")),
+            },
+        ],
+    },
+    {
+        rule: k8s.k8sNetworkPolicyIngressSources,
+        fail: [
+            {
+                // checkout-service's policy before the Gateway route: callers anywhere on the app port.
+                why: "an ingress rule without `from`",
+                change: edit("checkout-allow", (p) =>
+                    set(p, "spec.ingress", [{ ports: [{ protocol: "TCP", port: 8080 }] }]),
+                ),
+                expect: /ingress\[0\] has no `from`: every pod and address may connect/,
+            },
+            {
+                why: "an empty `from`",
+                change: edit("checkout-allow", (p) => set(p, "spec.ingress.0.from", [])),
+                expect: /has no `from`/,
+            },
+            {
+                why: "policyTypes left to Kubernetes' defaulting (Ingress is still enforced)",
+                change: edit("checkout-allow", (p) => {
+                    del(p, "spec.policyTypes");
+                    del(p, "spec.ingress.0.from");
+                }),
+                expect: /has no `from`/,
+            },
+            {
+                why: "every namespace, every pod",
+                change: edit("checkout-allow", (p) => set(p, "spec.ingress.0.from", [{ namespaceSelector: {} }])),
+                expect: /from\[0\]: namespaceSelector \{\} without a podSelector/,
+            },
+            {
+                why: "every namespace, an empty pod selector",
+                change: edit("checkout-allow", (p) =>
+                    set(p, "spec.ingress.0.from", [{ namespaceSelector: { matchLabels: {} }, podSelector: {} }]),
+                ),
+                expect: /every pod in every namespace/,
+            },
+            {
+                why: "every address",
+                change: edit("checkout-allow", (p) =>
+                    set(p, "spec.ingress.0.from", [{ ipBlock: { cidr: "0.0.0.0/0" } }]),
+                ),
+                expect: /ipBlock 0\.0\.0\.0\/0 is every address/,
+            },
+            {
+                why: "an empty peer next to a named one",
+                change: edit("checkout-allow", (p) => set(p, "spec.ingress.0.from.1", {})),
+                expect: /from\[1\]: an empty peer/,
+            },
+            {
+                why: "an open rule in the default deny",
+                change: edit("checkout-default-deny", (p) => set(p, "spec.ingress", [{}])),
+                expect: /NetworkPolicy::checkout-default-deny/,
+            },
+        ],
+        pass: [
+            {
+                why: "the pods of a named namespace",
+                change: edit("checkout-allow", (p) =>
+                    set(p, "spec.ingress.0.from", [
+                        { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } },
+                    ]),
+                ),
+            },
+            {
+                why: "labelled pods in any namespace",
+                change: edit("checkout-allow", (p) =>
+                    set(p, "spec.ingress.0.from", [
+                        { namespaceSelector: {}, podSelector: { matchLabels: { app: "prometheus" } } },
+                    ]),
+                ),
+            },
+            {
+                why: "an open rule in a policy that declares only Egress (Kubernetes ignores it)",
+                change: edit("checkout-allow", (p) => {
+                    set(p, "spec.policyTypes", ["Egress"]);
+                    del(p, "spec.ingress.0.from");
+                }),
+            },
+            {
+                why: "an open rule in a namespace without workloads",
+                change: add({
+                    key: "edge-open",
+                    type: T.np,
+                    props: {
+                        metadata: { name: "edge", namespace: "envoy-gateway-system" },
+                        spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{}] },
+                    },
+                    provider: K8S_PROVIDER,
+                }),
             },
         ],
     },

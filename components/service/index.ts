@@ -1,0 +1,186 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { PSS_RESTRICTED_LABELS } from "../shared";
+import {
+    DEFAULTS,
+    WebServiceArgs,
+    commonLabels,
+    containerEnv,
+    egressRules,
+    hpaSpec,
+    httpRouteSpec,
+    imageRef,
+    ingressRules,
+    podSpec,
+    selectorLabels,
+    validateArgs,
+    versionLabel,
+} from "./spec";
+
+export type {
+    AutoscalingArgs,
+    EgressRule,
+    NetworkPolicyPeer,
+    ProbePaths,
+    Resources,
+    RouteArgs,
+    SecretEnvRef,
+    ShutdownArgs,
+    WebServiceArgs,
+} from "./spec";
+
+/**
+ * One HTTP service: Namespace, ServiceAccount, Deployment, ClusterIP Service, HPA, PDB,
+ * NetworkPolicies (namespace default-deny, then the service's own) and, with `route`, an HTTPRoute
+ * on the shared Gateway. Every object is named from `appName` in a namespace of its own, and every
+ * Pulumi name from the component's name, so any number of instances live side by side.
+ * Needs the Kubernetes provider in `opts.providers`.
+ */
+export class WebService extends pulumi.ComponentResource {
+    readonly namespaceName: pulumi.Output<string>;
+    readonly serviceName: pulumi.Output<string>;
+    readonly deploymentName: pulumi.Output<string>;
+    /** The host name the route serves, if it has one. */
+    readonly hostname?: string;
+
+    constructor(name: string, args: WebServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:service:WebService", name, {}, opts);
+        const problems = validateArgs(args);
+        if (problems.length > 0) {
+            throw new Error(`WebService ${name}: invalid arguments:\n  - ${problems.join("\n  - ")}`);
+        }
+        const child = { parent: this };
+        const app = args.appName;
+        const labels = commonLabels(app, versionLabel(args.image.tag), args.labels);
+        const selector = selectorLabels(app);
+        const servicePort = args.servicePort ?? DEFAULTS.servicePort;
+        const metricsPort = args.metricsPort ?? args.port;
+
+        const namespace = new k8s.core.v1.Namespace(
+            `${name}-ns`,
+            { metadata: { name: args.namespace, labels: PSS_RESTRICTED_LABELS } },
+            child,
+        );
+        const ns = namespace.metadata.name;
+        const metadata = { name: app, namespace: ns, labels };
+
+        const serviceAccount = new k8s.core.v1.ServiceAccount(
+            `${name}-sa`,
+            { metadata, automountServiceAccountToken: false },
+            child,
+        );
+
+        const deployment = new k8s.apps.v1.Deployment(
+            `${name}-deployment`,
+            {
+                metadata,
+                spec: {
+                    // No `replicas`: the HPA owns the count, and each `up` would otherwise reset it.
+                    selector: { matchLabels: selector },
+                    revisionHistoryLimit: 5,
+                    strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+                    template: {
+                        metadata: { labels },
+                        spec: podSpec({
+                            app,
+                            image: pulumi.output(args.image.repository).apply((url) => imageRef(url, args.image.tag)),
+                            serviceAccountName: serviceAccount.metadata.name,
+                            port: args.port,
+                            metricsPort,
+                            probes: args.probes,
+                            resources: args.resources,
+                            runAsUser: args.runAsUser ?? DEFAULTS.runAsUser,
+                            shutdown: {
+                                preStopSleepSeconds: args.shutdown?.preStopSleepSeconds ?? DEFAULTS.preStopSleepSeconds,
+                                drainSeconds: args.shutdown?.drainSeconds ?? DEFAULTS.drainSeconds,
+                            },
+                            env: containerEnv(args.env ?? {}, args.secretEnv ?? []),
+                        }),
+                    },
+                },
+            },
+            child,
+        );
+
+        const service = new k8s.core.v1.Service(
+            `${name}-svc`,
+            {
+                metadata,
+                spec: {
+                    type: "ClusterIP",
+                    selector,
+                    ports: [
+                        { name: DEFAULTS.portName, port: servicePort, targetPort: DEFAULTS.portName, protocol: "TCP" },
+                    ],
+                },
+            },
+            child,
+        );
+
+        new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            `${name}-hpa`,
+            { metadata, spec: hpaSpec(deployment.metadata.name, args.autoscaling) },
+            child,
+        );
+
+        new k8s.policy.v1.PodDisruptionBudget(
+            `${name}-pdb`,
+            { metadata, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } },
+            child,
+        );
+
+        new k8s.networking.v1.NetworkPolicy(
+            `${name}-default-deny`,
+            {
+                metadata: { name: "default-deny", namespace: ns },
+                spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+            },
+            child,
+        );
+
+        new k8s.networking.v1.NetworkPolicy(
+            `${name}-netpol`,
+            {
+                metadata,
+                spec: {
+                    podSelector: { matchLabels: selector },
+                    policyTypes: ["Ingress", "Egress"],
+                    ingress: ingressRules({
+                        port: args.port,
+                        metricsPort,
+                        dataPlane: args.route?.gateway.dataPlane,
+                        scrapers: args.metricsScrapers ?? [],
+                    }),
+                    egress: egressRules(args.egress ?? []),
+                },
+            },
+            child,
+        );
+
+        if (args.route) {
+            // The parentRef name (an output of the Gateway) and the backend name make the route wait
+            // for the Gateway, and so for the Gateway API CRDs, and for the Service.
+            new k8s.apiextensions.CustomResource(
+                `${name}-route`,
+                {
+                    apiVersion: "gateway.networking.k8s.io/v1",
+                    kind: "HTTPRoute",
+                    metadata,
+                    spec: httpRouteSpec({
+                        hostname: args.route.hostname,
+                        parentRef: args.route.gateway.parentRef,
+                        serviceName: service.metadata.name,
+                        servicePort,
+                    }),
+                },
+                child,
+            );
+            this.hostname = args.route.hostname;
+        }
+
+        this.namespaceName = ns;
+        this.serviceName = service.metadata.name;
+        this.deploymentName = deployment.metadata.name;
+        this.registerOutputs({ namespace: this.namespaceName, serviceName: this.serviceName });
+    }
+}
