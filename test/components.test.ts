@@ -4,7 +4,7 @@ import { CertManager, certManagerValues, clusterIssuerSpec, route53Dns01Policy }
 import { containerEnv, egressRules, hpaSpec, imageRef, podSpec } from "../components/checkout/spec";
 import { irsaTrustPolicy } from "../components/iam";
 import { logsKeyPolicy } from "../components/logging";
-import { Network, subnetMasks, subnetRoleTags } from "../components/network";
+import { Network, subnetRoleTags } from "../components/network";
 import { Registry, lifecyclePolicy } from "../components/registry";
 import { parseQuantity } from "../stacks/config";
 import { at, find, ofType } from "./helpers";
@@ -23,15 +23,6 @@ describe("pure functions", () => {
             [`sha256:${"a".repeat(64)}`, `repo.example/checkout@sha256:${"a".repeat(64)}`],
         ];
         for (const [tag, ref] of table) assert.strictEqual(imageRef("repo.example/checkout", tag), ref);
-    });
-
-    it("subnetMasks: private 1/8 and public 1/64 of the VPC, fitting six AZs", () => {
-        for (const prefix of [16, 18, 20]) {
-            const m = subnetMasks(prefix);
-            assert.deepStrictEqual(m, { private: prefix + 3, public: prefix + 6 });
-            const used = 6 * 2 ** (32 - m.private) + 6 * 2 ** (32 - m.public);
-            assert.ok(used <= 2 ** (32 - prefix), `six AZs fit in /${prefix}`);
-        }
     });
 
     it("subnetRoleTags: load balancer discovery tags per role", () => {
@@ -258,7 +249,7 @@ describe("components under the mock engine", () => {
         ]);
     });
 
-    it("Network sizes the VPC's subnets from its prefix and tags them for load balancers", async () => {
+    it("Network sizes the VPC's subnets from its AZ block and tags them for load balancers", async () => {
         const run = await components(() => {
             new Network("net", {
                 vpc: { mode: "create", cidrBlock: "10.8.0.0/18", azCount: 2, natGateways: "single" },
@@ -269,8 +260,8 @@ describe("components under the mock engine", () => {
         assert.deepStrictEqual(
             (vpc.props.subnetSpecs as { type: string; cidrMask: number }[]).map((s) => [s.type, s.cidrMask]),
             [
-                ["Private", 21],
-                ["Public", 24],
+                ["Private", 20],
+                ["Public", 23],
             ],
         );
         assert.strictEqual(
