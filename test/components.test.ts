@@ -5,7 +5,7 @@ import { containerEnv, egressRules, hpaSpec, imageRef, podSpec } from "../compon
 import { irsaTrustPolicy } from "../components/iam";
 import { logsKeyPolicy } from "../components/logging";
 import { Network, subnetRoleTags } from "../components/network";
-import { Registry, lifecyclePolicy } from "../components/registry";
+import { Registry } from "../components/registry";
 import { parseQuantity } from "../stacks/config";
 import { at, find, ofType } from "./helpers";
 
@@ -86,17 +86,6 @@ describe("pure functions", () => {
             "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/eks/c1/cluster",
             "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/containerinsights/c1/*",
         ]);
-    });
-
-    it("lifecyclePolicy: untagged expire by age first, then tagged beyond the newest N", () => {
-        const p = lifecyclePolicy(7, 30);
-        assert.deepStrictEqual(
-            p.rules.map((r) => [r.rulePriority, r.selection.tagStatus, r.selection.countType, r.selection.countNumber]),
-            [
-                [1, "untagged", "sinceImagePushed", 7],
-                [2, "any", "imageCountMoreThan", 30],
-            ],
-        );
     });
 
     it("certManagerValues: HA and PDBs from 2 replicas; IRSA annotation only with a role", () => {
@@ -277,7 +266,8 @@ describe("components under the mock engine", () => {
         assert.strictEqual(at(repo.props, "encryptionConfigurations.0.encryptionType"), "KMS");
         assert.strictEqual(find(run, "aws:kms/key:Key", "reg-key").props.enableKeyRotation, true);
         const lifecycle = find(run, "aws:ecr/lifecyclePolicy:LifecyclePolicy", "reg-lifecycle");
-        assert.strictEqual(JSON.parse(String(lifecycle.props.policy)).rules[1].selection.countNumber, 30);
+        const ci = JSON.parse(String(lifecycle.props.policy)).rules[2].selection;
+        assert.deepStrictEqual([ci.tagPatternList, ci.countNumber], [["sha-*"], 30]);
     });
 
     it("two instances of a component never collide", async () => {
