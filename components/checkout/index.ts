@@ -11,6 +11,7 @@ import {
     hpaSpec,
     imageRef,
     podSpec,
+    podTemplateLabels,
     selectorLabels,
 } from "./spec";
 
@@ -55,7 +56,7 @@ export class CheckoutService extends pulumi.ComponentResource {
     constructor(name: string, args: CheckoutServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:checkout:CheckoutService", name, {}, opts);
         const child = { parent: this };
-        const labels = commonLabels(APP, args.imageTag.replace(/^sha256:/, "").slice(0, 63));
+        const labels = commonLabels(APP);
         const selector = selectorLabels(APP);
 
         const namespace = new k8s.core.v1.Namespace(
@@ -86,7 +87,7 @@ export class CheckoutService extends pulumi.ComponentResource {
                     revisionHistoryLimit: 5,
                     strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
                     template: {
-                        metadata: { labels },
+                        metadata: { labels: podTemplateLabels(APP, args.imageTag) },
                         spec: podSpec({
                             app: APP,
                             image: pulumi.output(args.repositoryUrl).apply((url) => imageRef(url, args.imageTag)),

@@ -42,13 +42,23 @@ export function selectorLabels(app: string): Record<string, string> {
     return { "app.kubernetes.io/name": app };
 }
 
-export function commonLabels(app: string, version: string): Record<string, string> {
+/** Labels of every object of the workload; constant across releases, so an image bump changes none of them. */
+export function commonLabels(app: string): Record<string, string> {
     return {
         ...selectorLabels(app),
-        "app.kubernetes.io/version": version,
         "app.kubernetes.io/part-of": "checkout",
         "app.kubernetes.io/managed-by": "pulumi",
     };
+}
+
+/**
+ * Labels of the Deployment's pod template: the common ones plus `app.kubernetes.io/version`, the
+ * image tag (a digest without its `sha256:`, cut to the 63 characters a label value may have).
+ * The version lives on the pods only: `kubectl get pods -L app.kubernetes.io/version` shows what
+ * runs, and an image bump changes one object (the Deployment) instead of every object's labels.
+ */
+export function podTemplateLabels(app: string, imageTag: string): Record<string, string> {
+    return { ...commonLabels(app), "app.kubernetes.io/version": imageTag.replace(/^sha256:/, "").slice(0, 63) };
 }
 
 /** The environment variables the Deployment sets from its own settings (extra ones may not reuse them). */
