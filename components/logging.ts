@@ -17,20 +17,22 @@ export const CONTAINER_INSIGHTS_CONFIGURATION = { containerLogs: { enabled: true
  * The Fluent Bit config files the add-on ships, and the group each one fills on the nodes this
  * program runs: AL2023 and Bottlerocket (the AMI types the config schema allows; EKS publishes no
  * AL2 AMIs from Kubernetes 1.33). Read in aws-observability/helm-charts, the chart the add-on
- * packages (add-on vX.Y.Z-eksbuild.N is chart X.Y.Z), `charts/amazon-cloudwatch-observability/values.yaml`
- * at tags amazon-cloudwatch-observability-4.3.0, -4.8.0 and -6.4.0:
+ * packages (add-on vX.Y.Z-eksbuild.N ships chart X.Y.Z: add-on v5.3.0 carried chart change
+ * helm-charts#287, see aws-observability/application-signals-demo#334),
+ * `charts/amazon-cloudwatch-observability/values.yaml` at tags amazon-cloudwatch-observability-4.3.0
+ * to -4.8.0 and -6.4.0:
  * - `application-log.conf` tails /var/log/containers/*.log: written on every node;
  * - `dataplane-log.conf` tails the aws-node and kube-proxy container logs (DaemonSets on every
  *   node), plus the journal for kubelet/containerd once the Fluent Bit image can read AL2023's
- *   journal (aws/aws-for-fluent-bit#831; image 3.x from chart 4.7.0): written on every node;
- * - `host-log.conf` tails /var/log/dmesg, /var/log/messages and /var/log/secure up to chart 4.7.x.
+ *   journal (aws/aws-for-fluent-bit#831; image 3.x from chart 4.6.0): written on every node;
+ * - `host-log.conf` tails /var/log/dmesg, /var/log/messages and /var/log/secure up to chart 4.5.x.
  *   AL2023 has no rsyslog and Bottlerocket logs only to the journal, so those files never exist
  *   (aws-observability/helm-charts#229, "Default host-log.conf assumes rsyslog, not installed in
- *   AL2023"): nothing writes the host group. Chart 4.8.0 reads them from the journal instead
+ *   AL2023"): nothing writes the host group. From chart 4.6.0 it reads the journal instead
  *   (aws-observability/helm-charts#247, "Use systemd plugins for retrieving host logs").
  */
 function defaultFluentBitFiles(chart: readonly number[]): Record<string, ContainerInsightsStream[]> {
-    const hostFromJournal = compareVersions(chart, [4, 8, 0]) >= 0;
+    const hostFromJournal = compareVersions(chart, [4, 6, 0]) >= 0;
     return {
         "application-log.conf": ["application"],
         "dataplane-log.conf": ["dataplane"],

@@ -22,13 +22,13 @@ const HOST_FROM_JOURNAL = [
 ].join("\n");
 
 describe("logging: which Container Insights groups the add-on writes (AL2023 / Bottlerocket nodes)", () => {
-    it("containerInsightsStreams: host only from chart 4.8.0 (journal), or from a custom host-log.conf", () => {
+    it("containerInsightsStreams: host only from chart 4.6.0 (journal), or from a custom host-log.conf", () => {
         const logs = { containerLogs: { enabled: true } };
         const table: [string, unknown, string[]][] = [
             // The pinned add-on: its host-log.conf tails /var/log/{dmesg,messages,secure}, absent on AL2023.
             ["v4.3.0-eksbuild.1", logs, ["application", "dataplane", "performance"]],
-            ["v4.7.0-eksbuild.1", logs, ["application", "dataplane", "performance"]],
-            ["v4.8.0-eksbuild.1", logs, ["application", "dataplane", "host", "performance"]],
+            ["v4.5.0-eksbuild.1", logs, ["application", "dataplane", "performance"]],
+            ["v4.6.0-eksbuild.1", logs, ["application", "dataplane", "host", "performance"]],
             ["v6.4.0-eksbuild.1", {}, ["application", "dataplane", "host", "performance"]],
             ["v4.3.0-eksbuild.1", { containerLogs: { enabled: false } }, ["performance"]],
             ["v6.4.0-eksbuild.1", { containerInsights: { enabled: false }, containerLogs: { enabled: false } }, []],
