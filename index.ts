@@ -54,7 +54,7 @@ const registry = new Registry("registry", {
     repositoryName: config.registry.repositoryName,
     forceDelete: config.registry.forceDelete,
     kmsEncryption: config.registry.kmsEncryption,
-    keepTaggedImages: config.registry.keepTaggedImages,
+    keepCiImages: config.registry.keepTaggedImages,
     untaggedExpiryDays: config.registry.untaggedExpiryDays,
     tags,
 });

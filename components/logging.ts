@@ -6,8 +6,97 @@ import { rotatingKmsKey } from "./shared";
 /** Add-on version, pinned; `aws eks describe-addon-versions --addon-name amazon-cloudwatch-observability` lists newer ones. */
 export const CLOUDWATCH_OBSERVABILITY_ADDON_VERSION = "v4.3.0-eksbuild.1";
 
-/** The log groups Container Insights (the amazon-cloudwatch-observability add-on) writes to. */
+/** The log groups Container Insights can write, `/aws/containerinsights/<cluster>/<stream>`. */
 export const CONTAINER_INSIGHTS_STREAMS = ["application", "dataplane", "host", "performance"] as const;
+export type ContainerInsightsStream = (typeof CONTAINER_INSIGHTS_STREAMS)[number];
+
+/** The add-on's `configurationValues` this program sets: Container Insights metrics and container logs. */
+export const CONTAINER_INSIGHTS_CONFIGURATION = { containerLogs: { enabled: true } } as const;
+
+/**
+ * The Fluent Bit config files the add-on ships, and the group each one fills on the nodes this
+ * program runs: AL2023 and Bottlerocket (the AMI types the config schema allows; EKS publishes no
+ * AL2 AMIs from Kubernetes 1.33). Read in aws-observability/helm-charts, the chart the add-on
+ * packages (add-on vX.Y.Z-eksbuild.N ships chart X.Y.Z: add-on v5.3.0 carried chart change
+ * helm-charts#287, see aws-observability/application-signals-demo#334),
+ * `charts/amazon-cloudwatch-observability/values.yaml` at tags amazon-cloudwatch-observability-4.3.0
+ * to -4.8.0 and -6.4.0:
+ * - `application-log.conf` tails /var/log/containers/*.log: written on every node;
+ * - `dataplane-log.conf` tails the aws-node and kube-proxy container logs (DaemonSets on every
+ *   node), plus the journal for kubelet/containerd once the Fluent Bit image can read AL2023's
+ *   journal (aws/aws-for-fluent-bit#831; image 3.x from chart 4.6.0): written on every node;
+ * - `host-log.conf` tails /var/log/dmesg, /var/log/messages and /var/log/secure up to chart 4.5.x.
+ *   AL2023 has no rsyslog and Bottlerocket logs only to the journal, so those files never exist
+ *   (aws-observability/helm-charts#229, "Default host-log.conf assumes rsyslog, not installed in
+ *   AL2023"): nothing writes the host group. From chart 4.6.0 it reads the journal instead
+ *   (aws-observability/helm-charts#247, "Use systemd plugins for retrieving host logs").
+ */
+function defaultFluentBitFiles(chart: readonly number[]): Record<string, ContainerInsightsStream[]> {
+    const hostFromJournal = compareVersions(chart, [4, 6, 0]) >= 0;
+    return {
+        "application-log.conf": ["application"],
+        "dataplane-log.conf": ["dataplane"],
+        "host-log.conf": hostFromJournal ? ["host"] : [],
+    };
+}
+
+function compareVersions(a: readonly number[], b: readonly number[]): number {
+    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+        const d = (a[i] ?? 0) - (b[i] ?? 0);
+        if (d !== 0) return d;
+    }
+    return 0;
+}
+
+/** `v4.3.0-eksbuild.1` -> [4, 3, 0]. */
+function addonChartVersion(addonVersion: string): number[] {
+    const m = /^v?(\d+)\.(\d+)\.(\d+)(?:-eksbuild\.\d+)?$/.exec(addonVersion);
+    if (!m) throw new Error(`not an amazon-cloudwatch-observability add-on version: ${JSON.stringify(addonVersion)}`);
+    return [Number(m[1]), Number(m[2]), Number(m[3])];
+}
+
+const get = (obj: unknown, ...path: string[]): unknown =>
+    path.reduce<unknown>(
+        (v, k) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined),
+        obj,
+    );
+
+/**
+ * The Container Insights log groups the amazon-cloudwatch-observability add-on writes at
+ * `addonVersion` with `configurationValues`, on AL2023 and Bottlerocket nodes (see
+ * `defaultFluentBitFiles`). `performance` is the CloudWatch agent's metrics (unless
+ * `containerInsights.enabled` is false); the rest come from Fluent Bit when `containerLogs.enabled`
+ * is not false. A file given in `containerLogs.fluentBit.config.extraFiles` replaces the default
+ * file of that name (Helm merges maps key by key) and writes to the groups its `log_group_name`
+ * lines name.
+ */
+export function containerInsightsStreams(
+    addonVersion: string,
+    configurationValues: unknown,
+): ContainerInsightsStream[] {
+    const written = new Set<ContainerInsightsStream>();
+    if (get(configurationValues, "containerInsights", "enabled") !== false) written.add("performance");
+    if (get(configurationValues, "containerLogs", "enabled") !== false) {
+        const files: Record<string, ContainerInsightsStream[]> = defaultFluentBitFiles(addonChartVersion(addonVersion));
+        const extra = get(configurationValues, "containerLogs", "fluentBit", "config", "extraFiles");
+        for (const [file, text] of Object.entries(extra !== null && typeof extra === "object" ? extra : {})) {
+            files[file] = CONTAINER_INSIGHTS_STREAMS.filter((stream) =>
+                new RegExp(
+                    `^\\s*log_group_name\\s+/aws/containerinsights/\\$\\{CLUSTER_NAME\\}/${stream}\\s*$`,
+                    "m",
+                ).test(String(text)),
+            );
+        }
+        for (const streams of Object.values(files)) streams.forEach((s) => written.add(s));
+    }
+    return CONTAINER_INSIGHTS_STREAMS.filter((s) => written.has(s));
+}
+
+/** The groups the pinned add-on writes with this program's configuration: the ones to pre-create. */
+export const CONTAINER_INSIGHTS_WRITTEN_STREAMS = containerInsightsStreams(
+    CLOUDWATCH_OBSERVABILITY_ADDON_VERSION,
+    CONTAINER_INSIGHTS_CONFIGURATION,
+);
 
 export const controlPlaneLogGroupName = (cluster: string) => `/aws/eks/${cluster}/cluster`;
 export const containerInsightsLogGroupName = (cluster: string, stream: string) =>
@@ -24,6 +113,12 @@ export interface ClusterLogGroupsArgs {
     readonly accountId: pulumi.Input<string>;
     /** AWS partition (`aws`, `aws-cn`, `aws-us-gov`). */
     readonly partition: pulumi.Input<string>;
+    /**
+     * The Container Insights groups to create: exactly the ones the agent writes, so that none
+     * stays empty and none is created by the agent without retention.
+     * @default CONTAINER_INSIGHTS_WRITTEN_STREAMS (application, dataplane, performance at the pinned add-on)
+     */
+    readonly containerInsightsStreams?: readonly ContainerInsightsStream[];
     /** @default {} */
     readonly tags?: Record<string, string>;
 }
@@ -77,6 +172,8 @@ export class ClusterLogGroups extends pulumi.ComponentResource {
     /** `/aws/eks/<cluster>/cluster`; the cluster must depend on it. */
     readonly controlPlane: aws.cloudwatch.LogGroup;
     readonly containerInsights: aws.cloudwatch.LogGroup[];
+    /** The Container Insights streams whose groups exist, in `containerInsights` order. */
+    readonly containerInsightsStreams: readonly ContainerInsightsStream[];
     readonly kmsKey?: aws.kms.Key;
     readonly names: pulumi.Output<string[]>;
 
@@ -118,7 +215,8 @@ export class ClusterLogGroups extends pulumi.ComponentResource {
             );
 
         this.controlPlane = group("control-plane", controlPlaneLogGroupName(args.clusterName));
-        this.containerInsights = CONTAINER_INSIGHTS_STREAMS.map((stream) =>
+        this.containerInsightsStreams = [...(args.containerInsightsStreams ?? CONTAINER_INSIGHTS_WRITTEN_STREAMS)];
+        this.containerInsights = this.containerInsightsStreams.map((stream) =>
             group(`ci-${stream}`, containerInsightsLogGroupName(args.clusterName, stream)),
         );
         this.names = pulumi.all([this.controlPlane, ...this.containerInsights].map((g) => g.name));
@@ -151,6 +249,25 @@ export class ContainerInsightsAgent extends pulumi.ComponentResource {
 
     constructor(name: string, args: ContainerInsightsAgentArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:logging:ContainerInsightsAgent", name, {}, opts);
+        // Every pre-created group needs a writer, and every group the agent writes needs to be
+        // pre-created (or the agent creates it with no retention and no key).
+        const written = containerInsightsStreams(
+            CLOUDWATCH_OBSERVABILITY_ADDON_VERSION,
+            CONTAINER_INSIGHTS_CONFIGURATION,
+        );
+        const created = args.logGroups.containerInsightsStreams;
+        const unwritten = created.filter((s) => !written.includes(s));
+        const unmanaged = written.filter((s) => !created.includes(s));
+        if (unwritten.length > 0 || unmanaged.length > 0)
+            throw new Error(
+                `${name}: add-on ${CLOUDWATCH_OBSERVABILITY_ADDON_VERSION} writes the Container Insights groups ${written.join(", ")}; ` +
+                    [
+                        unwritten.length > 0 ? `nothing writes the pre-created ${unwritten.join(", ")}` : "",
+                        unmanaged.length > 0 ? `${unmanaged.join(", ")} would be created by the agent, unmanaged` : "",
+                    ]
+                        .filter(Boolean)
+                        .join("; "),
+            );
         const sa = CLOUDWATCH_AGENT_SERVICE_ACCOUNT;
         this.role = irsaRole(`${name}-role`, args.oidc, sa.namespace, sa.name, { parent: this, tags: args.tags });
         const attachment = new aws.iam.RolePolicyAttachment(
@@ -168,7 +285,7 @@ export class ContainerInsightsAgent extends pulumi.ComponentResource {
                 addonName: "amazon-cloudwatch-observability",
                 addonVersion: CLOUDWATCH_OBSERVABILITY_ADDON_VERSION,
                 serviceAccountRoleArn: this.role.arn,
-                configurationValues: JSON.stringify({ containerLogs: { enabled: true } }),
+                configurationValues: JSON.stringify(CONTAINER_INSIGHTS_CONFIGURATION),
                 resolveConflictsOnCreate: "OVERWRITE",
                 resolveConflictsOnUpdate: "OVERWRITE",
                 tags: args.tags,

@@ -11,7 +11,11 @@ export interface NetworkArgs {
               readonly mode: "create";
               /** IPv4 CIDR of the VPC. */
               readonly cidrBlock: string;
-              /** Number of availability zones (>= 2 for a highly available cluster). */
+              /**
+               * Number of availability zones (>= 2 for a highly available cluster). The region must
+               * have that many: awsx takes the first `azCount` of `aws.getAvailabilityZones` and
+               * throws when there are fewer (`Vpc.getDefaultAzs`).
+               */
               readonly azCount: number;
               /** `single`: one NAT gateway (cheaper; egress depends on one AZ). `onePerAz`: one per AZ. */
               readonly natGateways: "single" | "onePerAz";
@@ -32,12 +36,63 @@ export interface NetworkArgs {
 }
 
 /**
- * Subnet sizes for a VPC of the given prefix length: each AZ gets a private subnet of 1/8 of the
- * VPC (pods take their IPs from it with the VPC CNI, so it is the big one) and a public subnet of
- * 1/64 (load balancers only). Six AZs use 6/8 + 6/64 of the range, so any azCount fits.
+ * Subnet sizes for a VPC of prefix length `vpcPrefixLength` over `azCount` AZs, derived from the
+ * block awsx gives each AZ. awsx's `Auto` strategy (pulumi/pulumi-awsx
+ * `awsx/ec2/subnetDistributorNew.ts`, `allocateSubnetCidrBlocks`; read at tag v3.8.0 and at
+ * e60adf3c of 2026-08-20, identical; the pinned 3.9.0 was published 2026-09-01) splits the VPC
+ * into AZ blocks of /(prefix + ceil(log2 azCount)) and places every subnet spec of an AZ inside its
+ * block, throwing "Subnets are too large for VPC" when they do not fit. Fixed masks of 1/8 and 1/64
+ * of the VPC fit up to 4 AZs and fail at 5 or 6 (a 1/8 AZ block cannot hold a 1/8 subnet and more),
+ * so the masks follow the AZ block: the private subnet (nodes and, with the VPC CNI, every pod IP)
+ * takes half of it, the public one (load balancers only) a sixteenth.
  */
-export function subnetMasks(vpcPrefixLength: number): { private: number; public: number } {
-    return { private: vpcPrefixLength + 3, public: vpcPrefixLength + 6 };
+export function subnetMasks(
+    vpcPrefixLength: number,
+    azCount: number,
+): { azBlock: number; private: number; public: number } {
+    const azBlock = vpcPrefixLength + awsxNewBits(azCount);
+    return { azBlock, private: azBlock + 1, public: azBlock + 4 };
+}
+
+/** awsx's `newBits`: the bits that number `count` blocks (0 for 0 or 1). */
+function awsxNewBits(count: number): number {
+    return count <= 1 ? 0 : Math.ceil(Math.log2(count));
+}
+
+/** The smallest subnet EC2 creates (VPC user guide, "Subnet sizing": between /28 and /16). */
+const SMALLEST_SUBNET_PREFIX = 28;
+
+/**
+ * Why awsx (or EC2) would refuse subnets of these masks in a `/vpcPrefixLength` VPC over `azCount` AZs,
+ * or `undefined` when they fit. Reproduces awsx's check: the AZ block is /(prefix + ceil(log2 azCount))
+ * and the sum of the AZ's subnet sizes must not exceed it.
+ */
+export function subnetFitProblem(
+    vpcPrefixLength: number,
+    azCount: number,
+    masks: { readonly private: number; readonly public: number },
+): string | undefined {
+    if (!Number.isInteger(azCount) || azCount < 1) return `needs at least one AZ`;
+    const azBlock = vpcPrefixLength + awsxNewBits(azCount);
+    const size = (prefix: number) => 2 ** (32 - prefix);
+    const tooSmall = [masks.private, masks.public].filter((m) => m > SMALLEST_SUBNET_PREFIX);
+    if (tooSmall.length > 0)
+        return `a /${vpcPrefixLength} VPC over ${azCount} AZs needs /${tooSmall.join(" and /")} subnets, smaller than the /${SMALLEST_SUBNET_PREFIX} AWS allows`;
+    const needed = size(masks.private) + size(masks.public);
+    if (needed > size(azBlock))
+        return `a /${vpcPrefixLength} VPC over ${azCount} AZs gives each AZ a /${azBlock} block (${size(azBlock)} addresses), but a private /${masks.private} and a public /${masks.public} subnet need ${needed} (awsx: "Subnets are too large for VPC")`;
+    return undefined;
+}
+
+/**
+ * The config check for a created VPC: why `cidrBlock` over `azCount` AZs cannot be laid out, or
+ * `undefined`. The config loader reports it against `network.azCount`.
+ */
+export function vpcLayoutProblem(cidrBlock: string, azCount: number): string | undefined {
+    const prefix = Number(cidrBlock.split("/")[1]);
+    if (!Number.isInteger(prefix) || prefix < 16 || prefix > 28)
+        return `needs a VPC CIDR from /16 to /28; got ${cidrBlock}`;
+    return subnetFitProblem(prefix, azCount, subnetMasks(prefix, azCount));
 }
 
 /** Subnet tags the AWS Load Balancer Controller uses to pick subnets for each scheme. */
@@ -65,7 +120,12 @@ export class Network extends pulumi.ComponentResource {
             this.privateSubnetIds = pulumi.output([...args.vpc.privateSubnetIds]);
             this.publicSubnetIds = pulumi.output([...args.vpc.publicSubnetIds]);
         } else {
-            const masks = subnetMasks(Number(args.vpc.cidrBlock.split("/")[1]));
+            const problem = vpcLayoutProblem(args.vpc.cidrBlock, args.vpc.azCount);
+            if (problem !== undefined)
+                throw new Error(
+                    `${name}: vpc.azCount ${args.vpc.azCount} with vpc.cidrBlock ${args.vpc.cidrBlock}: ${problem}`,
+                );
+            const masks = subnetMasks(Number(args.vpc.cidrBlock.split("/")[1]), args.vpc.azCount);
             const vpc = new awsx.ec2.Vpc(
                 `${name}-vpc`,
                 {

@@ -104,7 +104,7 @@ export function resolveKnobs(raw: object): PolicyKnobs {
     return out as unknown as PolicyKnobs;
 }
 
-/** B = mandatory always; P = mandatory in prod, advisory in dev (DESIGN.md, guardrail checklist). */
+/** B = mandatory always; P = mandatory in prod, advisory in dev (settings dev may relax to save cost). */
 export type Tier = "B" | "P";
 
 /** What the offline runner takes, and what `packConfigFor` turns into a `--policy-pack-config` file. */

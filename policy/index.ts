@@ -8,7 +8,7 @@ import { PACK_NAME, allPolicies } from "./policies";
 
 new PolicyPack(PACK_NAME, {
     description:
-        "Guardrails for the checkout EKS platform (DESIGN.md checklist): AWS and Kubernetes, B always, P in prod.",
+        "Guardrails for the checkout EKS platform, AWS and Kubernetes: B rules always mandatory, P rules mandatory in prod.",
     enforcementLevel: "mandatory",
     policies: [...allPolicies],
 });

@@ -3,7 +3,7 @@ import * as YAML from "yaml";
 import { z } from "zod";
 import { MANAGED_ENV, type EgressRule } from "../components/checkout/spec";
 import type { ClusterArgs } from "../components/cluster";
-import type { NetworkArgs } from "../components/network";
+import { type NetworkArgs, vpcLayoutProblem } from "../components/network";
 import { ConfigKey, KEYS, Kind, SECRET_LOOKING_NAME } from "./schema";
 
 /**
@@ -233,6 +233,12 @@ export function loadConfig(source: RawConfigSource, project: string, stack: stri
                 `${full("network.privateSubnetIds")} must list at least 2 private subnets (in different AZs) when network.mode is existing; got ${show(get("network.privateSubnetIds"))}`,
         );
     } else if (mode === "create") {
+        const layout = () => vpcLayoutProblem(get("network.cidrBlock"), get("network.azCount"));
+        rule(
+            ["network.cidrBlock", "network.azCount"],
+            () => layout() === undefined,
+            () => `${full("network.azCount")} ${layout()}; got ${get("network.azCount")}`,
+        );
         for (const key of ["network.vpcId", "network.privateSubnetIds", "network.publicSubnetIds"] as const) {
             rule(
                 [key],

@@ -5,8 +5,8 @@ import { checkoutEnv } from "../components/checkout/spec";
 import { containerEnv, egressRules, hpaSpec, imageRef, podSpec } from "../components/service/spec";
 import { irsaTrustPolicy } from "../components/iam";
 import { logsKeyPolicy } from "../components/logging";
-import { Network, subnetMasks, subnetRoleTags } from "../components/network";
-import { Registry, lifecyclePolicy } from "../components/registry";
+import { Network, subnetRoleTags } from "../components/network";
+import { Registry } from "../components/registry";
 import { parseQuantity } from "../stacks/config";
 import { at, find, ofType } from "./helpers";
 
@@ -24,15 +24,6 @@ describe("pure functions", () => {
             [`sha256:${"a".repeat(64)}`, `repo.example/checkout@sha256:${"a".repeat(64)}`],
         ];
         for (const [tag, ref] of table) assert.strictEqual(imageRef("repo.example/checkout", tag), ref);
-    });
-
-    it("subnetMasks: private 1/8 and public 1/64 of the VPC, fitting six AZs", () => {
-        for (const prefix of [16, 18, 20]) {
-            const m = subnetMasks(prefix);
-            assert.deepStrictEqual(m, { private: prefix + 3, public: prefix + 6 });
-            const used = 6 * 2 ** (32 - m.private) + 6 * 2 ** (32 - m.public);
-            assert.ok(used <= 2 ** (32 - prefix), `six AZs fit in /${prefix}`);
-        }
     });
 
     it("subnetRoleTags: load balancer discovery tags per role", () => {
@@ -96,17 +87,6 @@ describe("pure functions", () => {
             "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/eks/c1/cluster",
             "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/containerinsights/c1/*",
         ]);
-    });
-
-    it("lifecyclePolicy: untagged expire by age first, then tagged beyond the newest N", () => {
-        const p = lifecyclePolicy(7, 30);
-        assert.deepStrictEqual(
-            p.rules.map((r) => [r.rulePriority, r.selection.tagStatus, r.selection.countType, r.selection.countNumber]),
-            [
-                [1, "untagged", "sinceImagePushed", 7],
-                [2, "any", "imageCountMoreThan", 30],
-            ],
-        );
     });
 
     it("certManagerValues: HA and PDBs from 2 replicas; IRSA annotation only with a role", () => {
@@ -259,7 +239,7 @@ describe("components under the mock engine", () => {
         ]);
     });
 
-    it("Network sizes the VPC's subnets from its prefix and tags them for load balancers", async () => {
+    it("Network sizes the VPC's subnets from its AZ block and tags them for load balancers", async () => {
         const run = await components(() => {
             new Network("net", {
                 vpc: { mode: "create", cidrBlock: "10.8.0.0/18", azCount: 2, natGateways: "single" },
@@ -270,8 +250,8 @@ describe("components under the mock engine", () => {
         assert.deepStrictEqual(
             (vpc.props.subnetSpecs as { type: string; cidrMask: number }[]).map((s) => [s.type, s.cidrMask]),
             [
-                ["Private", 21],
-                ["Public", 24],
+                ["Private", 20],
+                ["Public", 23],
             ],
         );
         assert.strictEqual(
@@ -287,7 +267,8 @@ describe("components under the mock engine", () => {
         assert.strictEqual(at(repo.props, "encryptionConfigurations.0.encryptionType"), "KMS");
         assert.strictEqual(find(run, "aws:kms/key:Key", "reg-key").props.enableKeyRotation, true);
         const lifecycle = find(run, "aws:ecr/lifecyclePolicy:LifecyclePolicy", "reg-lifecycle");
-        assert.strictEqual(JSON.parse(String(lifecycle.props.policy)).rules[1].selection.countNumber, 30);
+        const ci = JSON.parse(String(lifecycle.props.policy)).rules[2].selection;
+        assert.deepStrictEqual([ci.tagPatternList, ci.countNumber], [["sha-*"], 30]);
     });
 
     it("two instances of a component never collide", async () => {

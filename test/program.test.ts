@@ -165,7 +165,7 @@ for (const stack of ["dev", "prod"]) {
             assert.strictEqual(run().outputs.checkoutServiceName, "checkout-service");
             assert.deepStrictEqual(run().outputs.logGroupNames, [
                 `/aws/eks/checkout-${stack}/cluster`,
-                ...["application", "dataplane", "host", "performance"].map(
+                ...["application", "dataplane", "performance"].map(
                     (s) => `/aws/containerinsights/checkout-${stack}/${s}`,
                 ),
             ]);
@@ -228,7 +228,7 @@ describe("program: what differs between dev and prod", () => {
 
     it("log retention 30 days unencrypted in dev, 365 days KMS-encrypted in prod (key usable by CloudWatch Logs)", () => {
         const groups = both((r) => ofType(r, T.logGroup));
-        assert.strictEqual(groups.dev.length, 5);
+        assert.strictEqual(groups.dev.length, 4);
         assert.ok(groups.dev.every((g) => g.props.retentionInDays === 30 && g.props.kmsKeyId === undefined));
         assert.ok(
             groups.prod.every(

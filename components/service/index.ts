@@ -14,7 +14,7 @@ import {
     podSpec,
     selectorLabels,
     validateArgs,
-    versionLabel,
+    podTemplateLabels,
 } from "./spec";
 
 export type {
@@ -51,7 +51,7 @@ export class WebService extends pulumi.ComponentResource {
         }
         const child = { parent: this };
         const app = args.appName;
-        const labels = commonLabels(app, versionLabel(args.image.tag), args.labels);
+        const labels = commonLabels(app, args.labels);
         const selector = selectorLabels(app);
         const servicePort = args.servicePort ?? DEFAULTS.servicePort;
         const metricsPort = args.metricsPort ?? args.port;
@@ -80,7 +80,7 @@ export class WebService extends pulumi.ComponentResource {
                     revisionHistoryLimit: 5,
                     strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
                     template: {
-                        metadata: { labels },
+                        metadata: { labels: podTemplateLabels(app, args.image.tag, args.labels) },
                         spec: podSpec({
                             app,
                             image: pulumi.output(args.image.repository).apply((url) => imageRef(url, args.image.tag)),

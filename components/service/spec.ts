@@ -128,17 +128,22 @@ export function versionLabel(tagOrDigest: string): string {
     return tagOrDigest.replace(/^sha256:/, "").slice(0, 63);
 }
 
-export function commonLabels(
+/** Labels of every object of the workload; constant across releases, so an image bump changes none of them. */
+export function commonLabels(app: string, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+    return { ...extra, ...selectorLabels(app), "app.kubernetes.io/managed-by": "pulumi" };
+}
+
+/**
+ * Labels of the Deployment's pod template: the common ones plus `app.kubernetes.io/version`. The
+ * version lives on the pods only: `kubectl get pods -L app.kubernetes.io/version` shows what runs,
+ * and an image bump changes one object (the Deployment) instead of every object's labels.
+ */
+export function podTemplateLabels(
     app: string,
-    version: string,
+    tagOrDigest: string,
     extra: Readonly<Record<string, string>> = {},
 ): Record<string, string> {
-    return {
-        ...extra,
-        ...selectorLabels(app),
-        "app.kubernetes.io/version": version,
-        "app.kubernetes.io/managed-by": "pulumi",
-    };
+    return { ...commonLabels(app, extra), "app.kubernetes.io/version": versionLabel(tagOrDigest) };
 }
 
 /** Literal variables in the order given, then the Secret-backed ones. */

@@ -1,5 +1,5 @@
 /**
- * EKS control plane (DESIGN.md guardrails, AWS: "EKS"). Each rule reads both views of a cluster:
+ * EKS control plane. Each rule reads both views of a cluster:
  * the `eks:index:Cluster` component with its ClusterOptions (what the mock engine records) and the
  * `aws:eks/cluster:Cluster` it creates (what a live preview sends).
  */
@@ -13,7 +13,7 @@ export const EKS_COMPONENT = "eks:index:Cluster";
 export const EKS_CLUSTER = "aws:eks/cluster:Cluster";
 const CLUSTER_TYPES = [EKS_COMPONENT, EKS_CLUSTER];
 
-/** The log types DESIGN.md requires everywhere (audit logging), and the full set prod sends. */
+/** The log types every stack sends (who called the API, as whom), and the full set prod sends. */
 export const REQUIRED_LOG_TYPES = ["api", "audit", "authenticator"] as const;
 export const ALL_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;
 

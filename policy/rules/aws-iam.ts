@@ -1,4 +1,4 @@
-/** IAM (DESIGN.md guardrails, AWS: "IAM"): no admin wildcards; IRSA trust pinned to one service account. */
+/** IAM: no admin wildcards; IRSA trust pinned to one service account. */
 import type { PolicyResource } from "@pulumi/policy";
 import { StackGraph, label } from "../lib/graph";
 import { ParsedPolicy, Statement, conditionEntries, parsePolicy, principals } from "../lib/iam";

@@ -1,4 +1,4 @@
-/** KMS (DESIGN.md guardrails, AWS: "every KMS key rotates"). */
+/** KMS: every symmetric key this program creates rotates. */
 import { resourceRule } from "../lib/rule";
 import { UNKNOWN, show } from "../lib/values";
 

@@ -1,4 +1,7 @@
-/** CloudWatch Logs (DESIGN.md guardrails, AWS: "Logs"; REFERENCE.md for retention values and key policy). */
+/**
+ * CloudWatch Logs: a retention CloudWatch accepts (PutRetentionPolicy), a minimum in prod, KMS in
+ * prod with a key policy that lets the regional CloudWatch Logs service principal use the key.
+ */
 import { StackGraph, label } from "../lib/graph";
 import { parsePolicy, principals } from "../lib/iam";
 import { resourceRule, stackRule } from "../lib/rule";

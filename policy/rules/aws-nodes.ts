@@ -1,6 +1,6 @@
 /**
- * Worker nodes and the network under them (DESIGN.md guardrails, AWS: "Nodes", and the per-stack
- * table's node and NAT rows). Mock view: `eks:index:Cluster` / `eks:index:ManagedNodeGroup` /
+ * Worker nodes and the network under them (private subnets, IMDSv2, sizes; NAT per AZ in prod).
+ * Mock view: `eks:index:Cluster` / `eks:index:ManagedNodeGroup` /
  * `awsx:ec2:Vpc` inputs; live view: `aws:eks/nodeGroup:NodeGroup`, `aws:ec2/launchTemplate:LaunchTemplate`
  * and the Vpc component's outputs.
  */

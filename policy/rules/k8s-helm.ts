@@ -1,7 +1,7 @@
 /**
- * Helm releases and cert-manager (DESIGN.md: "Installing latest charts", "cert-manager" facts, and
- * the per-stack table's cert-manager row). The values checks share the allow-list in
- * policy/schema/cert-manager-values.ts with the offline synth.
+ * Helm releases and cert-manager: charts pinned to an exact version (never "latest"), cert-manager
+ * values the chart accepts, highly available in prod, issuers created after the release. The values
+ * checks share the allow-list in policy/schema/cert-manager-values.ts with the offline synth.
  */
 import { StackGraph, label } from "../lib/graph";
 import { resourceRule, stackRule } from "../lib/rule";

@@ -1,5 +1,5 @@
 /**
- * Kubernetes objects other than pod templates (DESIGN.md guardrails, Kubernetes): namespaces,
+ * Kubernetes objects other than pod templates: namespaces,
  * Services, HPAs, PDBs, and the explicit provider every in-cluster resource must use.
  */
 import { intOrPercent, namespaceOf } from "../lib/k8s";

@@ -1,5 +1,5 @@
 /**
- * Pod templates (DESIGN.md guardrails, Kubernetes): Pod Security "restricted", read-only root,
+ * Pod templates: Pod Security "restricted", read-only root,
  * service account token, images, resources, probes, secrets in env, rollout and spread, graceful
  * shutdown. They apply to every pod-template type the program creates (Deployment, StatefulSet,
  * DaemonSet, ReplicaSet, Job, CronJob, Pod), not only checkout-service; the ones about serving

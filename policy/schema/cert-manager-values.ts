@@ -226,8 +226,8 @@ export function checkValues(values: unknown, spec: ValuesSpec, prefix = ""): Val
 }
 
 /**
- * Our cert-manager values: the allow-list above, plus the two rules DESIGN.md states:
- * `crds.enabled: true`, and never the deprecated `installCRDs`.
+ * Our cert-manager values: the allow-list above, plus two rules of this platform: the chart installs
+ * and upgrades its CRDs (`crds.enabled: true`), and never through the deprecated `installCRDs`.
  */
 export function checkCertManagerValues(values: unknown): ValuesIssue[] {
     const issues = checkValues(values, CERT_MANAGER_VALUES_SPEC);

@@ -1,7 +1,7 @@
 /**
- * Enforcement: every rule is a well-formed policy the engine accepts, P rules are exactly the ones
- * DESIGN.md marks P (or the per-stack table makes prod-only), and the committed policy-pack config
- * files say what config.ts derives from the tiers.
+ * Enforcement: every rule is a well-formed policy the engine accepts, P rules are exactly the
+ * prod-only guardrails listed below, and the committed policy-pack config files say what config.ts
+ * derives from the tiers.
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";

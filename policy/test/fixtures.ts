@@ -121,17 +121,33 @@ export const ecrRepository = (): Props => ({
     forceDelete: false,
 });
 
+/** Releases kept (a count at ECR's image quota), untagged by age, CI images (sha-*) by count. */
+export const ecrLifecycleRules = () => [
+    {
+        rulePriority: 1,
+        selection: {
+            tagStatus: "tagged",
+            tagPatternList: ["*.*.*"],
+            countType: "imageCountMoreThan",
+            countNumber: 10000,
+        },
+        action: { type: "expire" },
+    },
+    {
+        rulePriority: 2,
+        selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 7 },
+        action: { type: "expire" },
+    },
+    {
+        rulePriority: 3,
+        selection: { tagStatus: "tagged", tagPatternList: ["sha-*"], countType: "imageCountMoreThan", countNumber: 30 },
+        action: { type: "expire" },
+    },
+];
+
 export const ecrLifecyclePolicy = (): Props => ({
     repository: "checkout-service",
-    policy: JSON.stringify({
-        rules: [
-            {
-                rulePriority: 1,
-                selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 7 },
-                action: { type: "expire" },
-            },
-        ],
-    }),
+    policy: JSON.stringify({ rules: ecrLifecycleRules() }),
 });
 
 export const ecrRepositoryPolicy = (): Props => ({

@@ -53,6 +53,14 @@ const LT = "aws:ec2/launchTemplate:LaunchTemplate";
 const VPC = "awsx:ec2:Vpc";
 const ADDON = "aws:eks/addon:Addon";
 const REPO = "aws:ecr/repository:Repository";
+const LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy";
+
+/** Edits one rule's selection of a lifecycle policy fixture (`undefined` removes a field). */
+function setRule(p: Props, index: number, selection: Record<string, unknown>): void {
+    const doc = JSON.parse(p.policy as string) as { rules: { selection: Record<string, unknown> }[] };
+    doc.rules[index].selection = { ...doc.rules[index].selection, ...selection };
+    p.policy = JSON.stringify(doc);
+}
 const LOGS = "aws:cloudwatch/logGroup:LogGroup";
 const ROLE = "aws:iam/role:Role";
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
@@ -438,6 +446,42 @@ const TABLE: readonly RuleTable[] = [
                     del(p, "enableKeyRotation");
                     set(p, "keySpec", "RSA_2048");
                 },
+            },
+        ],
+    },
+    {
+        rule: ecr.ecrLifecycleCountScoped,
+        fail: [
+            {
+                type: LIFECYCLE,
+                why: "count over tagStatus any (what the registry had)",
+                mutate: (p) => setRule(p, 2, { tagStatus: "any", tagPatternList: undefined }),
+                expect: /rule 3 expires images by count with tagStatus any/,
+            },
+            {
+                type: LIFECYCLE,
+                why: "count over tagged without a pattern",
+                mutate: (p) => setRule(p, 2, { tagPatternList: undefined }),
+                expect: /without restricting which tags/,
+            },
+            {
+                type: LIFECYCLE,
+                why: "count over tagged with the pattern *",
+                mutate: (p) => setRule(p, 2, { tagPatternList: ["*"] }),
+                expect: /without restricting which tags/,
+            },
+        ],
+        pass: [
+            {
+                type: LIFECYCLE,
+                why: "a prefix list instead of a pattern",
+                mutate: (p) => setRule(p, 2, { tagPatternList: undefined, tagPrefixList: ["sha-"] }),
+            },
+            {
+                type: LIFECYCLE,
+                why: "age-based expiry of any image",
+                mutate: (p) =>
+                    setRule(p, 2, { tagStatus: "any", tagPatternList: undefined, countType: "sinceImagePushed" }),
             },
         ],
     },

@@ -13,7 +13,17 @@ import * as logs from "../rules/aws-logs";
 import * as nodes from "../rules/aws-nodes";
 import * as helm from "../rules/k8s-helm";
 import * as k8s from "../rules/k8s-stack";
-import { CLUSTER_NAME, PUBLIC_SUBNETS, T, awsEksCluster, awsNodeGroup, compliantStack, irsaTrust } from "./fixtures";
+import {
+    CLUSTER_NAME,
+    IMAGE,
+    PUBLIC_SUBNETS,
+    T,
+    awsEksCluster,
+    awsNodeGroup,
+    compliantStack,
+    ecrLifecycleRules,
+    irsaTrust,
+} from "./fixtures";
 import { K8S_PROVIDER, StackFixture, runStackRule, urnOf } from "./helpers";
 import { del, set } from "./paths";
 
@@ -43,6 +53,10 @@ const edit =
         fn(find(stack, key).props);
         return stack;
     };
+type LifecycleRules = ReturnType<typeof ecrLifecycleRules>;
+/** Replaces the rules of the repository's lifecycle policy. */
+const editLifecycle = (fn: (rules: LifecycleRules) => unknown[]): Change =>
+    edit("repo-lifecycle", (p) => set(p, "policy", JSON.stringify({ rules: fn(ecrLifecycleRules()) })));
 /** Removes resources, and every reference to them (as if the program had never created them). */
 const without =
     (...keys: string[]): Change =>
@@ -193,6 +207,63 @@ const TABLE: readonly StackTable[] = [
                 change: chain(
                     edit("repo", (p) => del(p, "name")),
                     edit("repo-lifecycle", (p) => set(p, "repository", "repo-1a2b3c4")),
+                ),
+            },
+        ],
+    },
+    {
+        rule: ecr.ecrLifecycleSparesRunningImages,
+        fail: [
+            {
+                why: "the Deployment runs a CI tag the policy expires by count",
+                change: edit("checkout-deployment", (p) =>
+                    set(p, "spec.template.spec.containers.0.image", IMAGE.replace(/:[^:]+$/, `:sha-${"a".repeat(40)}`)),
+                ),
+                expect: /runs checkout-service:sha-a+, which .*rule 3 expires \("imageCountMoreThan" 30\)/,
+            },
+            {
+                why: "a count rule over every image (tagStatus any) expires the release it runs",
+                change: editLifecycle((rules) => [
+                    rules[1],
+                    { ...rules[2], selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 10 } },
+                ]),
+                expect: /runs checkout-service:1\.4\.2, which .* expires/,
+            },
+            {
+                why: "an age rule over the release tags",
+                change: editLifecycle((rules) => [
+                    {
+                        ...rules[0],
+                        selection: { ...rules[0].selection, countType: "sinceImagePushed", countNumber: 90 },
+                    },
+                    ...rules.slice(1),
+                ]),
+                expect: /rule 1 expires \("sinceImagePushed" 90\)/,
+            },
+        ],
+        pass: [
+            {
+                why: "no rule selects the running tag",
+                change: editLifecycle((rules) => rules.slice(1)),
+            },
+            {
+                why: "a digest (no tag to match)",
+                change: edit("checkout-deployment", (p) =>
+                    set(
+                        p,
+                        "spec.template.spec.containers.0.image",
+                        IMAGE.replace(/:[^:]+$/, `@sha256:${"b".repeat(64)}`),
+                    ),
+                ),
+            },
+            {
+                why: "a CI tag of another repository",
+                change: edit("checkout-deployment", (p) =>
+                    set(
+                        p,
+                        "spec.template.spec.containers.0.image",
+                        IMAGE.replace(/checkout-service:.*$/, `other:sha-${"a".repeat(40)}`),
+                    ),
                 ),
             },
         ],

@@ -46,11 +46,11 @@ describe(".github/workflows/image.yml", () => {
         assert.deepEqual(checkImageWorkflow(load()), []);
     });
 
-    it("builds on push to main for the service's paths, tags with the commit SHA", () => {
+    it("builds on push to main for the service's paths, tags sha-<commit SHA>", () => {
         const wf = load();
         assert.deepEqual(wf.on.push.branches, ["main"]);
         assert.ok(wf.on.push.paths.includes("app/checkout-service/**"));
-        assert.equal(onlyJob(wf).env.IMAGE_TAG, "${{ github.sha }}");
+        assert.equal(onlyJob(wf).env.IMAGE_TAG, "sha-${{ github.sha }}");
     });
 
     it("runs the scan, then credentials, then the push, in that order", () => {
@@ -155,6 +155,15 @@ describe(".github/workflows/image.yml", () => {
                 ((step(wf, pushes) as Record<string, unknown>).run =
                     'docker push "$REPOSITORY_URL:$IMAGE_TAG" # ${{ github.event.head_commit.message }}'),
             /interpolates/,
+        ],
+        ["the bare commit SHA as tag", (wf) => (onlyJob(wf).env.IMAGE_TAG = "${{ github.sha }}"), /IMAGE_TAG must be/],
+        [
+            "a hint to deploy the CI tag",
+            (wf) => {
+                const hint = step(wf, (s) => /pulumi config set/.test(s.run ?? "")) as Record<string, unknown>;
+                hint.run = `${String(hint.run)}\necho "pulumi config set checkout.imageTag $IMAGE_TAG"`;
+            },
+            /suggests deploying the CI tag/,
         ],
         [
             "no config hint",

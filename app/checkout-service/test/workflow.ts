@@ -15,6 +15,9 @@ interface Job {
     readonly steps?: readonly Step[];
 }
 
+/** The tag CI pushes: the commit SHA behind the prefix the registry expires by count. */
+export const CI_IMAGE_TAG = "sha-${{ github.sha }}";
+
 const SHA_PIN = /^[\w.-]+\/[\w.\/-]+@[0-9a-f]{40}$/;
 
 function record(value: unknown): Record<string, unknown> {
@@ -100,10 +103,11 @@ export function checkImageWorkflow(doc: unknown): string[] {
             }
         }
 
-        // Tag: the commit SHA, never a moving tag.
+        // Tag: sha-<commit SHA>, never a moving tag. The prefix is what the registry's lifecycle policy
+        // expires by count (components/registry.ts, DEFAULT_CI_TAG_PATTERN "sha-*"); release tags never match it.
         const env = record(job.env);
-        if (env.IMAGE_TAG !== "${{ github.sha }}") {
-            problems.push(`job ${name}: IMAGE_TAG must be \${{ github.sha }}; got ${JSON.stringify(env.IMAGE_TAG)}`);
+        if (env.IMAGE_TAG !== CI_IMAGE_TAG) {
+            problems.push(`job ${name}: IMAGE_TAG must be ${CI_IMAGE_TAG}; got ${JSON.stringify(env.IMAGE_TAG)}`);
         }
         const text = JSON.stringify(steps);
         if (/:latest\b/.test(text) || /\blatest\b/.test(String(env.LOCAL_IMAGE ?? ""))) {
@@ -162,12 +166,23 @@ export function checkImageWorkflow(doc: unknown): string[] {
             }
         }
 
-        // Tell the operator how to roll it out.
-        const summary = stepIndex(steps, (s) => /pulumi config set checkout\.imageTag \$IMAGE_TAG/.test(s.run ?? ""));
+        // Tell the operator how to roll it out: a release tag on this image, then that tag in config.
+        // Never the CI tag itself: CI tags expire by count, so a pod rescheduled later could not pull it.
+        const summary = stepIndex(
+            steps,
+            (s) =>
+                /aws ecr put-image\b.*--image-tag <version>/.test(s.run ?? "") &&
+                /pulumi config set checkout\.imageTag <version>/.test(s.run ?? ""),
+        );
         if (summary === -1) {
-            problems.push(`job ${name}: must print "pulumi config set checkout.imageTag $IMAGE_TAG" for the stack`);
+            problems.push(
+                `job ${name}: must print how to release the image (aws ecr put-image ... --image-tag <version>) and deploy it (pulumi config set checkout.imageTag <version>)`,
+            );
         } else if (pushStep !== -1 && summary < pushStep) {
             problems.push(`job ${name}: prints the config step before the image exists`);
+        }
+        if (steps.some((s) => /pulumi config set checkout\.imageTag \$\{?IMAGE_TAG\b/.test(s.run ?? ""))) {
+            problems.push(`job ${name}: suggests deploying the CI tag $IMAGE_TAG, which the lifecycle policy expires`);
         }
     }
     return problems;

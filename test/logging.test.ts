@@ -1,0 +1,128 @@
+import * as assert from "assert";
+import {
+    CLOUDWATCH_OBSERVABILITY_ADDON_VERSION,
+    CONTAINER_INSIGHTS_STREAMS,
+    ClusterLogGroups,
+    ContainerInsightsAgent,
+    containerInsightsStreams,
+} from "../components/logging";
+import { runWithMocks } from "../harness/engine";
+import { ofType } from "./helpers";
+import { stackRun } from "./shared-runs";
+
+const HOST_FROM_JOURNAL = [
+    "[INPUT]",
+    "    Name                systemd",
+    "    Tag                 host.messages",
+    "    Path                /var/log/journal",
+    "[OUTPUT]",
+    "    Name                cloudwatch_logs",
+    "    Match               host.*",
+    "    log_group_name      /aws/containerinsights/${CLUSTER_NAME}/host",
+].join("\n");
+
+describe("logging: which Container Insights groups the add-on writes (AL2023 / Bottlerocket nodes)", () => {
+    it("containerInsightsStreams: host only from chart 4.6.0 (journal), or from a custom host-log.conf", () => {
+        const logs = { containerLogs: { enabled: true } };
+        const table: [string, unknown, string[]][] = [
+            // The pinned add-on: its host-log.conf tails /var/log/{dmesg,messages,secure}, absent on AL2023.
+            ["v4.3.0-eksbuild.1", logs, ["application", "dataplane", "performance"]],
+            ["v4.5.0-eksbuild.1", logs, ["application", "dataplane", "performance"]],
+            ["v4.6.0-eksbuild.1", logs, ["application", "dataplane", "host", "performance"]],
+            ["v6.4.0-eksbuild.1", {}, ["application", "dataplane", "host", "performance"]],
+            ["v4.3.0-eksbuild.1", { containerLogs: { enabled: false } }, ["performance"]],
+            ["v6.4.0-eksbuild.1", { containerInsights: { enabled: false }, containerLogs: { enabled: false } }, []],
+            [
+                "v4.3.0-eksbuild.1",
+                {
+                    containerLogs: {
+                        enabled: true,
+                        fluentBit: { config: { extraFiles: { "host-log.conf": HOST_FROM_JOURNAL } } },
+                    },
+                },
+                ["application", "dataplane", "host", "performance"],
+            ],
+            [
+                "v4.8.0-eksbuild.1",
+                { containerLogs: { fluentBit: { config: { extraFiles: { "host-log.conf": "" } } } } },
+                ["application", "dataplane", "performance"],
+            ],
+        ];
+        for (const [version, config, streams] of table)
+            assert.deepStrictEqual(
+                containerInsightsStreams(version, config),
+                streams,
+                `${version} ${JSON.stringify(config)}`,
+            );
+        assert.throws(
+            () => containerInsightsStreams("latest", logs),
+            /not an amazon-cloudwatch-observability add-on version/,
+        );
+    });
+
+    for (const stack of ["dev", "prod"]) {
+        it(`${stack}: every pre-created /aws/containerinsights/<cluster>/ group has a writer, and every written one is pre-created`, async () => {
+            const run = await stackRun(stack);
+            const addons = ofType(run, "aws:eks/addon:Addon").filter(
+                (a) => a.props.addonName === "amazon-cloudwatch-observability",
+            );
+            assert.strictEqual(addons.length, 1);
+            const { addonVersion, configurationValues } = addons[0].props;
+            const written = containerInsightsStreams(String(addonVersion), JSON.parse(String(configurationValues)));
+            const prefix = `/aws/containerinsights/checkout-${stack}/`;
+            const created = ofType(run, "aws:cloudwatch/logGroup:LogGroup")
+                .map((g) => String(g.props.name))
+                .filter((n) => n.startsWith(prefix))
+                .map((n) => n.slice(prefix.length));
+            assert.deepStrictEqual(created, written, `groups created vs written by ${String(addonVersion)}`);
+            assert.ok(!created.includes("host"), `${String(addonVersion)} writes no host logs on AL2023`);
+        });
+    }
+});
+
+describe("logging: ContainerInsightsAgent refuses groups it does not write", () => {
+    const OIDC = {
+        arn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC",
+        issuerUrl: "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC",
+    };
+    const build = (streams?: readonly (typeof CONTAINER_INSIGHTS_STREAMS)[number][]) =>
+        runWithMocks(
+            () => {
+                const logGroups = new ClusterLogGroups("logs", {
+                    clusterName: "c",
+                    retentionInDays: 30,
+                    kmsEncryption: false,
+                    region: "eu-west-1",
+                    accountId: "123456789012",
+                    partition: "aws",
+                    containerInsightsStreams: streams,
+                });
+                new ContainerInsightsAgent("ci", { clusterName: "c", oidc: OIDC, logGroups });
+            },
+            { project: "checkout-platform", stack: "unit", mode: "test" },
+        );
+
+    it("accepts the default groups", async () => {
+        const run = await build();
+        assert.deepStrictEqual(
+            ofType(run, "aws:cloudwatch/logGroup:LogGroup").map((g) => g.props.name),
+            [
+                "/aws/eks/c/cluster",
+                ...["application", "dataplane", "performance"].map((s) => `/aws/containerinsights/c/${s}`),
+            ],
+        );
+    });
+
+    it("throws on a pre-created host group the pinned add-on never writes, and on a written group left to the agent", async () => {
+        await assert.rejects(
+            build(CONTAINER_INSIGHTS_STREAMS),
+            new RegExp(
+                `ci: add-on ${CLOUDWATCH_OBSERVABILITY_ADDON_VERSION} writes .*nothing writes the pre-created host`,
+            ),
+        );
+        await assert.rejects(
+            build(["application", "performance"]),
+            /dataplane would be created by the agent, unmanaged/,
+        );
+    });
+});
