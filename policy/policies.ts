@@ -9,6 +9,7 @@ import { iamRules } from "./rules/aws-iam";
 import { kmsRules } from "./rules/aws-kms";
 import { logRules } from "./rules/aws-logs";
 import { nodeRules } from "./rules/aws-nodes";
+import { snsRules } from "./rules/aws-sns";
 import { helmRules } from "./rules/k8s-helm";
 import { objectRules } from "./rules/k8s-objects";
 import { k8sStackRules } from "./rules/k8s-stack";
@@ -20,6 +21,7 @@ export const allPolicies: readonly GuardrailPolicy[] = [
     ...eksRules,
     ...nodeRules,
     ...kmsRules,
+    ...snsRules,
     ...ecrRules,
     ...logRules,
     ...iamRules,

@@ -28,6 +28,7 @@ import {
     type ServiceSlo,
 } from "../components/telemetry/slo";
 import { runWithMocks } from "../harness/engine";
+import { formatViolations, runPolicies } from "../policy/offline";
 import { at, find, ofType } from "./helpers";
 
 const CHECKOUT: ServiceSlo = {
@@ -398,6 +399,12 @@ describe("Telemetry component (mock engine)", () => {
             ofType(r, "aws:sns/topicSubscription:TopicSubscription").map((s) => [s.props.protocol, s.props.endpoint]),
             [["email", "oncall@example.com"]],
         );
+    });
+
+    it("passes the whole policy pack (SNS encryption and topic policy conditions included)", async () => {
+        const r = await run(args);
+        const violations = runPolicies([...r.resources], { environment: "prod" });
+        assert.deepEqual(violations, [], formatViolations(violations));
     });
 
     it("opens the API server and the metrics port from the collector's security group, and nothing else", async () => {

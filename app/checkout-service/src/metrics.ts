@@ -4,7 +4,9 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client
  * Checkout is an in-cluster API call: resolution where the SLO lives (tens of ms). The latency SLO
  * (components/telemetry) counts requests in one of these buckets, so its threshold must be one.
  */
-export const HTTP_DURATION_BUCKETS: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+export const HTTP_DURATION_BUCKETS: readonly number[] = Object.freeze([
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+]);
 
 export interface HttpMetrics {
     readonly registry: Registry;
