@@ -16,7 +16,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 
-import type { PolicyDocument } from "../iam";
+import { accountAdministersKey, type PolicyDocument } from "../iam";
 import { rotatingKmsKey } from "../shared";
 import { ruleFile, sloRuleGroups, type BurnRateWindow, type ServiceSlo, SRE_WORKBOOK_WINDOWS } from "./slo";
 
@@ -183,13 +183,7 @@ export function alertKeyPolicy(partition: string, accountId: string, topicArn: s
     return {
         Version: "2012-10-17",
         Statement: [
-            {
-                Sid: "AccountAdministersKey",
-                Effect: "Allow",
-                Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
-                Action: "kms:*",
-                Resource: "*",
-            },
+            accountAdministersKey(partition, accountId),
             {
                 Sid: "AmpPublishesToAlertTopic",
                 Effect: "Allow",

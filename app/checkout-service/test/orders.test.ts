@@ -59,7 +59,8 @@ describe("order store", function () {
         return { app, port, logs };
     }
 
-    async function rows(): Promise<Array<Record<string, unknown>>> {
+    /** Runs one statement as the test's superuser, beside the app. */
+    async function sql(text: string): Promise<Array<Record<string, unknown>>> {
         const pg = postgres();
         const client = new Client({
             host: pg.host,
@@ -70,12 +71,12 @@ describe("order store", function () {
         });
         await client.connect();
         try {
-            return (await client.query(`SELECT order_id, request_id, cart_id, currency, items FROM ${ORDERS_TABLE}`))
-                .rows;
+            return (await client.query(text)).rows;
         } finally {
             await client.end();
         }
     }
+    const rows = () => sql(`SELECT order_id, request_id, cart_id, currency, items FROM ${ORDERS_TABLE}`);
 
     it("says at start that it uses PostgreSQL and where, then persists each accepted order", async () => {
         running = await startWith(configFor(postgres()));
@@ -108,16 +109,7 @@ describe("order store", function () {
 
     it("creates the table once when several pods start at the same time", async () => {
         const pg = postgres();
-        const client = new Client({
-            host: pg.host,
-            port: pg.port,
-            database: pg.database,
-            user: USER,
-            password: PASSWORD,
-        });
-        await client.connect();
-        await client.query(`DROP TABLE IF EXISTS ${ORDERS_TABLE}`);
-        await client.end();
+        await sql(`DROP TABLE IF EXISTS ${ORDERS_TABLE}`);
         const logger = createLogger({ level: "error", service: "t", sink: () => undefined });
         const stores = Array.from({ length: 6 }, () =>
             postgresOrderStore({ database: configFor(pg).database!, poolMax: 1, logger }),
@@ -161,16 +153,7 @@ describe("order store", function () {
             assert.equal((await postCheckout(running.port, { cartId: "" })).status, 400);
             assert.equal((await request(running.port, "/nope")).status, 404);
             // The store fails under the app: the request answers 500 and the driver's error is logged.
-            const admin = new Client({
-                host: pg.host,
-                port: pg.port,
-                database: pg.database,
-                user: USER,
-                password: PASSWORD,
-            });
-            await admin.connect();
-            await admin.query(`DROP TABLE ${ORDERS_TABLE}`);
-            await admin.end();
+            await sql(`DROP TABLE ${ORDERS_TABLE}`);
             assert.equal((await postCheckout(running.port, ORDER)).status, 500);
             await running.app.shutdown("test");
             written.push(...running.logs.map((l) => JSON.stringify(l)));
