@@ -45,7 +45,7 @@ export interface TelemetryArgs {
     readonly clusterArn: pulumi.Input<string>;
     readonly vpcId: pulumi.Input<string>;
     /** Subnets for the collector's ENIs: at least two, in different AZs (the nodes' private subnets). */
-    readonly subnetIds: readonly pulumi.Input<string>[];
+    readonly subnetIds: pulumi.Input<readonly pulumi.Input<string>[]>;
     /** The EKS cluster security group: nodes and the API server's ENIs carry it. */
     readonly clusterSecurityGroupId: pulumi.Input<string>;
     /** Container ports the collector may scrape (the pods' `prometheus.io/port`). */
@@ -196,6 +196,10 @@ export function alertKeyPolicy(partition: string, accountId: string, topicArn: s
     };
 }
 
+function subnetProblems(count: number): string[] {
+    return count < 2 ? [`subnetIds must hold at least 2 subnets (2 AZs); got ${count}`] : [];
+}
+
 export function notifyProblems(targets: readonly NotifyTarget[]): string[] {
     if (targets.length === 0) {
         return ["notify must name at least one target (an email address or an https URL)"];
@@ -224,9 +228,7 @@ export class Telemetry extends pulumi.ComponentResource {
         const tags = args.tags ?? {};
         const problems = [
             ...notifyProblems(args.notify),
-            ...(args.subnetIds.length < 2
-                ? [`subnetIds must hold at least 2 subnets (2 AZs); got ${args.subnetIds.length}`]
-                : []),
+            ...(Array.isArray(args.subnetIds) ? subnetProblems(args.subnetIds.length) : []),
             ...(args.metricsPorts.length === 0 ? ["metricsPorts must hold at least one port"] : []),
         ];
         if (problems.length > 0) {
@@ -291,7 +293,12 @@ export class Telemetry extends pulumi.ComponentResource {
                 source: {
                     eks: {
                         clusterArn: args.clusterArn,
-                        subnetIds: [...args.subnetIds],
+                        // Known only at apply time when the subnets come from the VPC: checked there too.
+                        subnetIds: pulumi.output(args.subnetIds).apply((ids) => {
+                            const subnetProblem = subnetProblems(ids.length);
+                            if (subnetProblem.length > 0) throw new Error(`Telemetry ${name}: ${subnetProblem[0]}`);
+                            return [...ids];
+                        }),
                         securityGroupIds: [this.scraperSecurityGroup.id],
                     },
                 },
