@@ -14,6 +14,17 @@ export interface PolicyDocument {
     }[];
 }
 
+/** The key-policy statement that keeps a customer-managed key administrable by its account. */
+export function accountAdministersKey(partition: string, accountId: string): PolicyDocument["Statement"][number] {
+    return {
+        Sid: "AccountAdministersKey",
+        Effect: "Allow",
+        Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
+        Action: "kms:*",
+        Resource: "*",
+    };
+}
+
 /**
  * Trust policy for IAM Roles for Service Accounts: only the one service account may assume the
  * role, and only with a token minted for STS. Pinning both `:sub` and `:aud` is what keeps any

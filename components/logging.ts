@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { OidcProvider, PolicyDocument, irsaRole } from "./iam";
+import { accountAdministersKey, OidcProvider, PolicyDocument, irsaRole } from "./iam";
 import { rotatingKmsKey } from "./shared";
 
 /** Add-on version, pinned; `aws eks describe-addon-versions --addon-name amazon-cloudwatch-observability` lists newer ones. */
@@ -137,13 +137,7 @@ export function logsKeyPolicy(
     return {
         Version: "2012-10-17",
         Statement: [
-            {
-                Sid: "AccountAdministersKey",
-                Effect: "Allow",
-                Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
-                Action: "kms:*",
-                Resource: "*",
-            },
+            accountAdministersKey(partition, accountId),
             {
                 Sid: "CloudWatchLogsUsesKeyForClusterLogGroups",
                 Effect: "Allow",

@@ -23,6 +23,13 @@ function computed(type: string, name: string, inputs: State): State {
     switch (type) {
         case "aws:kms/key:Key":
             return { arn: arn("kms", `key/${name}`), keyId: name };
+        case "aws:amp/workspace:Workspace":
+            return {
+                arn: arn("aps", `workspace/ws-${name}`),
+                prometheusEndpoint: `https://aps-workspaces.${region()}.amazonaws.com/workspaces/ws-${name}/`,
+            };
+        case "aws:sns/topic:Topic":
+            return { arn: arn("sns", physical) };
         case "aws:kms/alias:Alias":
             return { arn: arn("kms", String(inputs.name)) };
         case "aws:iam/role:Role":

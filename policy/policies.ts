@@ -10,6 +10,7 @@ import { kmsRules } from "./rules/aws-kms";
 import { logRules } from "./rules/aws-logs";
 import { nodeRules } from "./rules/aws-nodes";
 import { vpcCniRules } from "./rules/aws-vpc-cni";
+import { snsRules } from "./rules/aws-sns";
 import { helmRules } from "./rules/k8s-helm";
 import { objectRules } from "./rules/k8s-objects";
 import { k8sStackRules } from "./rules/k8s-stack";
@@ -22,6 +23,7 @@ export const allPolicies: readonly GuardrailPolicy[] = [
     ...nodeRules,
     ...vpcCniRules,
     ...kmsRules,
+    ...snsRules,
     ...ecrRules,
     ...logRules,
     ...iamRules,

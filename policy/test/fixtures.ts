@@ -554,6 +554,34 @@ export const pod = (): Props => {
     return { metadata: { ...t.metadata, name: "checkout-debug", namespace: NS }, spec: t.spec };
 };
 
+const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:${CLUSTER_NAME}-alerts`;
+const snsTopic = (): Props => ({ name: `${CLUSTER_NAME}-alerts`, kmsMasterKeyId: KEY_ARN("alerts") });
+const snsTopicPolicy = (): Props => ({
+    arn: TOPIC_ARN,
+    policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Effect: "Allow",
+                Principal: { Service: "aps.amazonaws.com" },
+                Action: ["sns:Publish", "sns:GetTopicAttributes"],
+                Resource: TOPIC_ARN,
+                Condition: {
+                    ArnEquals: { "aws:SourceArn": `arn:aws:aps:${REGION}:${ACCOUNT}:workspace/ws-1` },
+                    StringEquals: { "aws:SourceAccount": ACCOUNT },
+                },
+            },
+            {
+                Effect: "Deny",
+                Principal: { AWS: "*" },
+                Action: "sns:Publish",
+                Resource: TOPIC_ARN,
+                Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
+        ],
+    }),
+});
+
 /** One compliant fixture per type the rules read. */
 export const FIXTURES: Readonly<Record<string, () => Props>> = {
     "eks:index:Cluster": eksClusterComponent,
@@ -565,6 +593,8 @@ export const FIXTURES: Readonly<Record<string, () => Props>> = {
     "aws:ec2/launchTemplate:LaunchTemplate": launchTemplate,
     "aws:eks/addon:Addon": vpcCniAddon,
     "aws:kms/key:Key": kmsKey,
+    "aws:sns/topic:Topic": snsTopic,
+    "aws:sns/topicPolicy:TopicPolicy": snsTopicPolicy,
     "aws:ecr/repository:Repository": ecrRepository,
     "aws:ecr/repositoryPolicy:RepositoryPolicy": ecrRepositoryPolicy,
     "aws:ecr/lifecyclePolicy:LifecyclePolicy": ecrLifecyclePolicy,

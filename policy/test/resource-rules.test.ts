@@ -16,6 +16,7 @@ import * as kms from "../rules/aws-kms";
 import * as logs from "../rules/aws-logs";
 import * as nodes from "../rules/aws-nodes";
 import * as cni from "../rules/aws-vpc-cni";
+import * as sns from "../rules/aws-sns";
 import * as helm from "../rules/k8s-helm";
 import * as objects from "../rules/k8s-objects";
 import * as wl from "../rules/k8s-workload";
@@ -432,6 +433,48 @@ const TABLE: readonly RuleTable[] = [
         pass: [{ type: VPC, why: "awsx default (one per AZ)", mutate: (p) => del(p, "natGateways") }],
     },
     // ---- KMS, ECR, logs ----
+    {
+        rule: sns.snsTopicEncrypted,
+        fail: [
+            {
+                type: "aws:sns/topic:Topic",
+                why: "no key (SNS default is unencrypted)",
+                mutate: (p) => del(p, "kmsMasterKeyId"),
+            },
+            { type: "aws:sns/topic:Topic", why: "empty key", mutate: (p) => set(p, "kmsMasterKeyId", "") },
+        ],
+    },
+    {
+        rule: sns.snsTopicPolicyServiceSource,
+        fail: [
+            {
+                type: "aws:sns/topicPolicy:TopicPolicy",
+                why: "service principal without SourceArn",
+                mutate: (p) => {
+                    const doc = JSON.parse(String(p.policy));
+                    delete doc.Statement[0].Condition.ArnEquals;
+                    p.policy = JSON.stringify(doc);
+                },
+                expect: /allows aps.amazonaws.com without aws:SourceArn\./,
+            },
+            {
+                type: "aws:sns/topicPolicy:TopicPolicy",
+                why: "service principal without any condition",
+                mutate: (p) => {
+                    const doc = JSON.parse(String(p.policy));
+                    delete doc.Statement[0].Condition;
+                    p.policy = JSON.stringify(doc);
+                },
+                expect: /without aws:SourceArn and aws:SourceAccount/,
+            },
+            {
+                type: "aws:sns/topicPolicy:TopicPolicy",
+                why: "not JSON",
+                mutate: (p) => set(p, "policy", "{"),
+                expect: /not JSON/,
+            },
+        ],
+    },
     {
         rule: kms.kmsKeyRotation,
         fail: [

@@ -6,13 +6,35 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import {
+    context,
+    propagation,
+    ROOT_CONTEXT,
+    SpanKind,
+    SpanStatusCode,
+    trace,
+    type Span,
+    type Tracer,
+} from "@opentelemetry/api";
+import {
+    ATTR_HTTP_REQUEST_METHOD,
+    ATTR_HTTP_RESPONSE_STATUS_CODE,
+    ATTR_HTTP_ROUTE,
+    ATTR_URL_PATH,
+    ATTR_URL_SCHEME,
+    ATTR_USER_AGENT_ORIGINAL,
+} from "@opentelemetry/semantic-conventions";
 import type { Registry } from "prom-client";
 
-import { validateCheckout, type CheckoutRequest } from "./checkout";
+import { validateCheckout } from "./checkout";
 import { loadConfig, type Config } from "./config";
 import { acceptableRequestId, parseContentType, readBody, sendJson } from "./http";
 import { createLogger, type LogSink, type Logger } from "./logger";
 import { createMetrics } from "./metrics";
+import { customOrderStore, noOrderStore, postgresOrderStore, type OrderStore, type PlaceOrder } from "./orders";
+import { TRACER_NAME } from "./tracing";
+
+export type { PlacedOrder, PlaceOrder } from "./orders";
 
 /** POST bodies above this are refused with 413 without being read to the end. */
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
@@ -25,18 +47,19 @@ export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
  */
 export type AppState = "starting" | "ready" | "draining" | "stopped";
 
-export interface PlacedOrder {
-    readonly orderId: string;
-}
-
-/** Persists an accepted order. The default only allocates an id; a real store plugs in here. */
-export type PlaceOrder = (order: CheckoutRequest, context: { readonly requestId: string }) => Promise<PlacedOrder>;
-
 export interface AppOptions {
     /** Receives each log line. @default process.stdout */
     readonly logSink?: LogSink;
-    /** @default allocates a random UUID and keeps nothing */
+    /**
+     * Replaces the order store chosen from the config.
+     * @default PostgreSQL when `config.database` is set, else none (an id is allocated, nothing kept)
+     */
     readonly placeOrder?: PlaceOrder;
+    /**
+     * Makes the request and query spans.
+     * @default the global tracer: a no-op one unless src/tracing.ts registered a provider
+     */
+    readonly tracer?: Tracer;
     /**
      * Start-up work run after the port is bound and before readiness turns 200 (warming a pool,
      * loading reference data). @default nothing to do
@@ -89,7 +112,13 @@ const UNMATCHED_ROUTE = "unmatched";
 export function createApp(config: Config, options: AppOptions = {}): App {
     const logger = createLogger({ level: config.logLevel, service: config.serviceName, sink: options.logSink });
     const metrics = createMetrics({ serviceName: config.serviceName, defaultMetrics: options.defaultMetrics });
-    const placeOrder: PlaceOrder = options.placeOrder ?? (async () => ({ orderId: randomUUID() }));
+    const tracer = options.tracer ?? trace.getTracer(TRACER_NAME);
+    const store: OrderStore =
+        options.placeOrder !== undefined
+            ? customOrderStore(options.placeOrder)
+            : config.database !== undefined
+              ? postgresOrderStore({ database: config.database, poolMax: config.dbPoolMax, logger, tracer })
+              : noOrderStore();
     const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
 
     let state: AppState = "starting";
@@ -189,7 +218,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
             });
         }
 
-        const order = await placeOrder(result.value, { requestId: ctx.requestId });
+        const order = await store.placeOrder(result.value, { requestId: ctx.requestId });
         reply(res, 201, {
             orderId: order.orderId,
             status: "accepted",
@@ -210,12 +239,38 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         const shownPath = path.length > 200 ? `${path.slice(0, 200)}...` : path;
         const routeLabel = route === undefined ? UNMATCHED_ROUTE : path;
 
+        // A SERVER span per request, child of the caller's (W3C traceparent) when there is one.
+        const span: Span = tracer.startSpan(
+            route === undefined ? method : `${method} ${routeLabel}`,
+            {
+                kind: SpanKind.SERVER,
+                attributes: {
+                    [ATTR_HTTP_REQUEST_METHOD]: method,
+                    [ATTR_URL_PATH]: shownPath,
+                    [ATTR_URL_SCHEME]: "http",
+                    ...(route === undefined ? {} : { [ATTR_HTTP_ROUTE]: routeLabel }),
+                    ...(req.headers["user-agent"] === undefined
+                        ? {}
+                        : { [ATTR_USER_AGENT_ORIGINAL]: req.headers["user-agent"] }),
+                },
+            },
+            propagation.extract(ROOT_CONTEXT, req.headers),
+        );
+        const spanContext = trace.setSpan(context.active(), span);
+
         res.setHeader("x-request-id", requestId);
-        res.once("close", () => {
+        res.once("close", () => context.with(spanContext, () => finished()));
+        const finished = (): void => {
             inFlight -= 1;
             const seconds = Number(process.hrtime.bigint() - started) / 1e9;
             const status = res.statusCode;
             metrics.observe({ route: routeLabel, method, status }, seconds);
+            span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+            // Server spans are errors for 5xx only (4xx is the client's fault: HTTP semantic conventions).
+            if (status >= 500) {
+                span.setStatus({ code: SpanStatusCode.ERROR });
+            }
+            span.end();
             const fields = {
                 requestId,
                 method,
@@ -237,8 +292,18 @@ export function createApp(config: Config, options: AppOptions = {}): App {
                 // A keep-alive connection that just went idle would hold server.close() open until its timeout.
                 setImmediate(() => server.closeIdleConnections());
             }
-        });
+        };
 
+        await context.with(spanContext, () => dispatch(req, res, route, { requestId, routeLabel, shownPath, method }));
+    }
+
+    async function dispatch(
+        req: IncomingMessage,
+        res: ServerResponse,
+        route: Route | undefined,
+        r: { requestId: string; routeLabel: string; shownPath: string; method: string },
+    ): Promise<void> {
+        const { requestId, routeLabel, shownPath, method } = r;
         try {
             if (route === undefined) {
                 return reply(res, 404, { error: "not_found", message: `no route for ${shownPath}` });
@@ -253,6 +318,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
             }
             await route.handle(req, res, { requestId });
         } catch (err) {
+            trace.getActiveSpan()?.recordException(err as Error);
             logger.error("unhandled error", { requestId, route: routeLabel, err });
             if (!res.headersSent) {
                 res.setHeader("connection", "close");
@@ -278,6 +344,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         });
         const address = server.address() as AddressInfo;
         logger.info("listening", { address: address.address, port: address.port, dbPoolMax: config.dbPoolMax });
+        logger.info(store.description.message, store.description.fields);
+        await store.start();
         await (options.startup ?? (async () => undefined))();
         // A SIGTERM during start-up wins: never turn ready once draining.
         if (state === "starting") {
@@ -297,9 +365,17 @@ export function createApp(config: Config, options: AppOptions = {}): App {
             let forced = false;
             const done = (): void => {
                 clearTimeout(deadline);
-                state = "stopped";
-                logger.info("shutdown complete", { forced });
-                resolve({ forced });
+                // Every request has been answered: nothing can use the store any more.
+                store
+                    .close()
+                    .catch((err: unknown) =>
+                        logger.warn("order store: close failed", { err: { message: (err as Error).message } }),
+                    )
+                    .finally(() => {
+                        state = "stopped";
+                        logger.info("shutdown complete", { forced });
+                        resolve({ forced });
+                    });
             };
             const deadline = setTimeout(() => {
                 forced = true;

@@ -12,6 +12,39 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** The port the container listens on; the Deployment names it "http". */
 export const DEFAULT_PORT = 8080;
 
+export const DB_SSL_MODES = ["disable", "require", "verify-full"] as const;
+export type DbSslMode = (typeof DB_SSL_MODES)[number];
+
+/**
+ * The database variables that must be set together (the Deployment passes them from the
+ * ExternalSecret's Kubernetes Secret by `secretKeyRef`). None set: no order store.
+ */
+export const DB_CONNECTION_VARS = ["DB_HOST", "DB_NAME", "DB_USERNAME", "DB_PASSWORD"] as const;
+
+/**
+ * A value that must never reach a log line or an error message: JSON, string conversion and
+ * `util.inspect` all print a placeholder, so logging a whole config object is harmless.
+ */
+export class Secret {
+    readonly #value: string;
+    constructor(value: string) {
+        this.#value = value;
+    }
+    /** The value itself, for the one place that needs it (the database driver). */
+    reveal(): string {
+        return this.#value;
+    }
+    toJSON(): string {
+        return "[redacted]";
+    }
+    toString(): string {
+        return "[redacted]";
+    }
+    [Symbol.for("nodejs.util.inspect.custom")](): string {
+        return "[redacted]";
+    }
+}
+
 export interface EnvVarSpec {
     /** Variable name, e.g. `PORT`. */
     readonly name: string;
@@ -61,8 +94,65 @@ export const ENV_VARS: readonly EnvVarSpec[] = Object.freeze(
                 "Longest drain after SIGTERM before open connections are cut and the process exits 1. " +
                 "Keep preStop sleep + this below terminationGracePeriodSeconds.",
         },
+        {
+            name: "OTEL_EXPORTER_OTLP_ENDPOINT",
+            required: false,
+            allowed: "an http:// or https:// URL",
+            description:
+                "OTLP/HTTP base URL; traces go to <url>/v1/traces (the OpenTelemetry SDK reads it). Unset: tracing off.",
+        },
+        {
+            name: "DB_HOST",
+            required: false,
+            allowed: "a host name or IP address (set with DB_NAME, DB_USERNAME and DB_PASSWORD)",
+            description:
+                "PostgreSQL host of the order store. Unset with the other DB_* variables: orders are not persisted.",
+        },
+        {
+            name: "DB_PORT",
+            required: false,
+            default: "5432",
+            allowed: "an integer from 1 to 65535",
+            description: "PostgreSQL port.",
+        },
+        {
+            name: "DB_NAME",
+            required: false,
+            allowed: "a non-empty string (set with DB_HOST, DB_USERNAME and DB_PASSWORD)",
+            description: "PostgreSQL database of the order store.",
+        },
+        {
+            name: "DB_USERNAME",
+            required: false,
+            allowed: "a non-empty string (set with DB_HOST, DB_NAME and DB_PASSWORD)",
+            description: "PostgreSQL user; from the database Secret. Never echoed in errors.",
+        },
+        {
+            name: "DB_PASSWORD",
+            required: false,
+            allowed: "a non-empty string (set with DB_HOST, DB_NAME and DB_USERNAME)",
+            description: "PostgreSQL password; from the database Secret. Never logged or echoed in errors.",
+        },
+        {
+            name: "DB_SSLMODE",
+            required: false,
+            default: "verify-full",
+            allowed: `one of ${DB_SSL_MODES.join(", ")}`,
+            description:
+                "TLS to PostgreSQL: verify-full checks the server certificate against Node's CAs (add the RDS " +
+                "bundle with NODE_EXTRA_CA_CERTS); require encrypts without checking it; disable is plain text.",
+        },
     ].map((spec) => Object.freeze(spec)),
 );
+
+export interface DatabaseConfig {
+    readonly host: string;
+    readonly port: number;
+    readonly name: string;
+    readonly user: Secret;
+    readonly password: Secret;
+    readonly sslMode: DbSslMode;
+}
 
 export interface Config {
     readonly port: number;
@@ -70,6 +160,10 @@ export interface Config {
     readonly dbPoolMax: number;
     readonly logLevel: LogLevel;
     readonly shutdownTimeoutSeconds: number;
+    /** Set when OTEL_EXPORTER_OTLP_ENDPOINT is: traces are exported there. */
+    readonly otlpEndpoint?: string;
+    /** The PostgreSQL order store; undefined when no DB_* connection variable is set. */
+    readonly database?: DatabaseConfig;
 }
 
 /** Thrown by `loadConfig`; `problems` holds one line per bad variable. */
@@ -142,10 +236,80 @@ export function loadConfig(env: Env = process.env): Config {
 
     const shutdownTimeoutSeconds = integer("SHUTDOWN_TIMEOUT_SECONDS", 1, 300);
 
+    const otlpEndpoint = raw("OTEL_EXPORTER_OTLP_ENDPOINT");
+    if (otlpEndpoint !== undefined && !isHttpUrl(otlpEndpoint)) {
+        problems.push(
+            `OTEL_EXPORTER_OTLP_ENDPOINT must be ${spec("OTEL_EXPORTER_OTLP_ENDPOINT").allowed}; got ${JSON.stringify(otlpEndpoint)}`,
+        );
+    }
+
+    const database = loadDatabase(env, problems, integer);
+
     if (problems.length > 0 || !isLogLevel(logLevel)) {
         throw new ConfigError(problems);
     }
-    return Object.freeze({ port, serviceName: serviceName.trim(), dbPoolMax, logLevel, shutdownTimeoutSeconds });
+    return Object.freeze({
+        port,
+        serviceName: serviceName.trim(),
+        dbPoolMax,
+        logLevel,
+        shutdownTimeoutSeconds,
+        ...(otlpEndpoint === undefined ? {} : { otlpEndpoint }),
+        ...(database === undefined ? {} : { database }),
+    });
+}
+
+/**
+ * All four connection variables or none. The credentials are checked for presence only: their
+ * values never appear in a problem (the error goes to the pod's log).
+ */
+function loadDatabase(
+    env: Env,
+    problems: string[],
+    integer: (name: string, min: number, max: number) => number,
+): DatabaseConfig | undefined {
+    const value = (name: string): string | undefined => {
+        const v = env[name];
+        return v === undefined || v.trim() === "" ? undefined : v;
+    };
+    const set = DB_CONNECTION_VARS.filter((name) => value(name) !== undefined);
+    const port = integer("DB_PORT", 1, 65535);
+    const sslMode = value("DB_SSLMODE") ?? spec("DB_SSLMODE").default ?? "verify-full";
+    if (!(DB_SSL_MODES as readonly string[]).includes(sslMode)) {
+        problems.push(`DB_SSLMODE must be ${spec("DB_SSLMODE").allowed}; got ${JSON.stringify(sslMode)}`);
+    }
+    if (set.length === 0) {
+        return undefined;
+    }
+    const missing = DB_CONNECTION_VARS.filter((name) => value(name) === undefined);
+    if (missing.length > 0) {
+        problems.push(
+            `${missing.join(", ")} must be set when ${set.join(", ")} ${set.length === 1 ? "is" : "are"} ` +
+                `(the order store needs all of ${DB_CONNECTION_VARS.join(", ")}, or none for no store)`,
+        );
+        return undefined;
+    }
+    const host = (value("DB_HOST") ?? "").trim();
+    if (!/^[A-Za-z0-9.:\-\[\]]+$/.test(host)) {
+        problems.push(`DB_HOST must be ${spec("DB_HOST").allowed}; got ${JSON.stringify(host)}`);
+    }
+    return Object.freeze({
+        host,
+        port,
+        name: (value("DB_NAME") ?? "").trim(),
+        user: new Secret(value("DB_USERNAME") ?? ""),
+        password: new Secret(value("DB_PASSWORD") ?? ""),
+        sslMode: sslMode as DbSslMode,
+    });
+}
+
+function isHttpUrl(value: string): boolean {
+    try {
+        const url = new URL(value);
+        return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+    } catch {
+        return false;
+    }
 }
 
 export function isLogLevel(value: string): value is LogLevel {

@@ -1,3 +1,5 @@
+import { context, isSpanContextValid, trace } from "@opentelemetry/api";
+
 import { LOG_LEVELS, type LogLevel } from "./config";
 
 export type LogFields = Readonly<Record<string, unknown>>;
@@ -17,6 +19,19 @@ export const stdoutSink: LogSink = (line) => {
 };
 
 /**
+ * The active span's ids in the field names OpenTelemetry specifies for logs outside OTLP
+ * ("Trace Context in non-OTLP Log Formats"), so a log line leads to its trace. Empty when no
+ * span is active or tracing is off (the no-op tracer's spans carry an invalid context).
+ */
+export function traceFields(): { trace_id?: string; span_id?: string } {
+    const spanContext = trace.getSpan(context.active())?.spanContext();
+    if (spanContext === undefined || !isSpanContextValid(spanContext)) {
+        return {};
+    }
+    return { trace_id: spanContext.traceId, span_id: spanContext.spanId };
+}
+
+/**
  * One JSON object per line on stdout, which the node's log agent ships as-is. The fixed keys
  * come first so a human tailing the pod can still read it.
  */
@@ -29,7 +44,7 @@ export function createLogger(options: { level: LogLevel; service: string; sink?:
         if (LOG_LEVELS.indexOf(level) < threshold) {
             return;
         }
-        const record = { time: now().toISOString(), level, service: options.service, msg, ...fields };
+        const record = { time: now().toISOString(), level, service: options.service, msg, ...traceFields(), ...fields };
         sink(`${JSON.stringify(record, errorReplacer)}\n`);
     };
 

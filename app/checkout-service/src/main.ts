@@ -7,6 +7,7 @@
  */
 import { createApp, type App } from "./app";
 import { ConfigError, loadConfig, type Config } from "./config";
+import { startTracing } from "./tracing";
 
 function fatal(msg: string, fields: Record<string, unknown>): void {
     process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: "error", msg, ...fields })}\n`);
@@ -24,7 +25,15 @@ function main(): void {
         throw err;
     }
 
-    const app: App = createApp(config);
+    // Before the app, so that its tracer and the logger's active-span lookup see the provider.
+    const tracing = startTracing(config);
+    const app: App = createApp(config, { tracer: tracing.tracer });
+    app.logger.info(
+        tracing.enabled ? "tracing: OTLP/HTTP export on" : "tracing: off (OTEL_EXPORTER_OTLP_ENDPOINT unset)",
+        {
+            ...(config.otlpEndpoint === undefined ? {} : { otlpEndpoint: config.otlpEndpoint }),
+        },
+    );
 
     const onSignal = (signal: NodeJS.Signals): void => {
         if (app.state() === "draining" || app.state() === "stopped") {
@@ -39,7 +48,17 @@ function main(): void {
             },
             config.shutdownTimeoutSeconds * 1000 + 1000,
         ).unref();
-        void app.shutdown(signal).then(({ forced }) => process.exit(forced ? 1 : 0));
+        void app
+            .shutdown(signal)
+            // The spans of the last requests are still buffered: export them before exiting.
+            .then(async ({ forced }) => {
+                await tracing
+                    .shutdown()
+                    .catch((err: unknown) =>
+                        app.logger.warn("tracing: final export failed", { err: { message: (err as Error).message } }),
+                    );
+                process.exit(forced ? 1 : 0);
+            });
     };
     // Installed before listening so a SIGTERM during start-up still drains instead of killing us.
     process.on("SIGTERM", onSignal);

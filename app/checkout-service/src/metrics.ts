@@ -1,5 +1,13 @@
 import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
 
+/**
+ * Checkout is an in-cluster API call: resolution where the SLO lives (tens of ms). The latency SLO
+ * (components/telemetry) counts requests in one of these buckets, so its threshold must be one.
+ */
+export const HTTP_DURATION_BUCKETS: readonly number[] = Object.freeze([
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+]);
+
 export interface HttpMetrics {
     readonly registry: Registry;
     /** Records one finished (or aborted) request. `route` must come from the route table, never the raw path. */
@@ -24,8 +32,7 @@ export function createMetrics(options: { serviceName: string; defaultMetrics?: b
         name: "http_request_duration_seconds",
         help: "HTTP request latency from first byte read to response end, by route template, method and status code.",
         labelNames: ["route", "method", "status"] as const,
-        // Checkout is an in-cluster API call: resolution where the SLO lives (tens of ms).
-        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+        buckets: [...HTTP_DURATION_BUCKETS],
         registers: [registry],
     });
 

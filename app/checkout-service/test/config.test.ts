@@ -1,8 +1,20 @@
 import * as assert from "node:assert/strict";
 
-import { ConfigError, ENV_VARS, loadConfig } from "../src/config";
+import { inspect } from "node:util";
+
+import { ConfigError, DB_CONNECTION_VARS, ENV_VARS, loadConfig, Secret } from "../src/config";
 
 const minimal = { OTEL_SERVICE_NAME: "checkout-service", DB_POOL_MAX: "20" };
+
+/** Distinctive credentials, so that finding them in a message cannot be a coincidence. */
+const USER = "u-7f3a1c";
+const PASSWORD = "pw-Qx9!z8#LmT4";
+const database = {
+    DB_HOST: "orders.cluster-abc.eu-west-1.rds.amazonaws.com",
+    DB_NAME: "orders",
+    DB_USERNAME: USER,
+    DB_PASSWORD: PASSWORD,
+};
 
 /** The message loadConfig throws for `env`, or fails the test if it does not throw. */
 function problemsFor(env: Record<string, string | undefined>): string[] {
@@ -122,6 +134,37 @@ describe("checkout-service configuration", () => {
             { SHUTDOWN_TIMEOUT_SECONDS: "25s" },
             /^SHUTDOWN_TIMEOUT_SECONDS must be an integer from 1 to 300; got "25s"$/,
         ],
+        [
+            "OTEL_EXPORTER_OTLP_ENDPOINT without a scheme",
+            { OTEL_EXPORTER_OTLP_ENDPOINT: "cloudwatch-agent.amazon-cloudwatch:4318" },
+            /^OTEL_EXPORTER_OTLP_ENDPOINT must be an http:\/\/ or https:\/\/ URL; got "cloudwatch-agent.amazon-cloudwatch:4318"$/,
+        ],
+        [
+            "OTEL_EXPORTER_OTLP_ENDPOINT with a gRPC-style scheme",
+            { OTEL_EXPORTER_OTLP_ENDPOINT: "grpc://collector:4317" },
+            /^OTEL_EXPORTER_OTLP_ENDPOINT must be an http:\/\/ or https:\/\/ URL; got "grpc:\/\/collector:4317"$/,
+        ],
+        [
+            "DB_PASSWORD without the other connection variables",
+            { DB_PASSWORD: PASSWORD },
+            /^DB_HOST, DB_NAME, DB_USERNAME must be set when DB_PASSWORD is \(the order store needs all of DB_HOST, DB_NAME, DB_USERNAME, DB_PASSWORD, or none for no store\)$/,
+        ],
+        [
+            "DB_HOST and DB_NAME without credentials",
+            { DB_HOST: "db", DB_NAME: "orders" },
+            /^DB_USERNAME, DB_PASSWORD must be set when DB_HOST, DB_NAME are /,
+        ],
+        [
+            "DB_HOST with a scheme",
+            { ...database, DB_HOST: "postgres://db" },
+            /^DB_HOST must be a host name or IP address .*; got "postgres:\/\/db"$/,
+        ],
+        ["DB_PORT zero", { ...database, DB_PORT: "0" }, /^DB_PORT must be an integer from 1 to 65535; got "0"$/],
+        [
+            "DB_SSLMODE unknown",
+            { ...database, DB_SSLMODE: "prefer" },
+            /^DB_SSLMODE must be one of disable, require, verify-full; got "prefer"$/,
+        ],
     ];
     for (const [name, env, expected] of failures) {
         it(`fails fast when ${name}`, () => {
@@ -139,12 +182,70 @@ describe("checkout-service configuration", () => {
         );
     });
 
+    describe("database credentials", () => {
+        it("leaves the order store off when no connection variable is set", () => {
+            assert.equal(loadConfig(minimal).database, undefined);
+        });
+
+        it("reads all four, with port 5432 and TLS verify-full by default", () => {
+            const db = loadConfig({ ...minimal, ...database }).database;
+            assert.ok(db !== undefined);
+            assert.deepEqual(
+                { host: db.host, port: db.port, name: db.name, sslMode: db.sslMode },
+                { host: database.DB_HOST, port: 5432, name: "orders", sslMode: "verify-full" },
+            );
+            assert.equal(db.user.reveal(), USER);
+            assert.equal(db.password.reveal(), PASSWORD);
+        });
+
+        it("never shows the credentials: JSON, string conversion and util.inspect of the config", () => {
+            const config = loadConfig({ ...minimal, ...database, DB_PORT: "6432", DB_SSLMODE: "require" });
+            for (const shown of [
+                JSON.stringify(config),
+                String(config.database?.password),
+                inspect(config, { depth: 9 }),
+            ]) {
+                assert.ok(!shown.includes(PASSWORD), shown);
+                assert.ok(!shown.includes(USER), shown);
+            }
+            assert.match(JSON.stringify(config), /"password":"\[redacted\]"/);
+        });
+
+        it("never echoes a credential in a problem, whatever else is wrong", () => {
+            for (const partial of DB_CONNECTION_VARS.map((name) => ({ [name]: database[name] }))) {
+                const problems = problemsFor({ ...minimal, ...partial, DB_PORT: "x", DB_SSLMODE: "nope" });
+                assert.ok(problems.length >= 3, problems.join("\n"));
+                assert.ok(!problems.join("\n").includes(PASSWORD) && !problems.join("\n").includes(USER));
+            }
+        });
+
+        it("treats a blank credential as unset", () => {
+            const problems = problemsFor({ ...minimal, ...database, DB_PASSWORD: "  " });
+            assert.deepEqual(
+                problems.map((p) => p.split(" ")[0]),
+                ["DB_PASSWORD"],
+            );
+        });
+
+        it("redacts a Secret made by hand too", () => {
+            const secret = new Secret("s3cr3t");
+            assert.equal(`${secret}`, "[redacted]");
+            assert.equal(inspect({ secret }), "{ secret: [redacted] }");
+        });
+    });
+
+    it("keeps a valid OTLP endpoint as given", () => {
+        const endpoint = "http://cloudwatch-agent.amazon-cloudwatch:4318";
+        assert.equal(loadConfig({ ...minimal, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }).otlpEndpoint, endpoint);
+        assert.equal(loadConfig(minimal).otlpEndpoint, undefined);
+    });
+
     it("ignores variables it does not own", () => {
         assert.doesNotThrow(() => loadConfig({ ...minimal, HOME: "/tmp", NODE_ENV: "production" }));
     });
 
     describe("ENV_VARS (the contract with the Deployment)", () => {
-        it("lists exactly the five variables the Deployment sets, with required flags", () => {
+        it("lists exactly the variables the Deployment may set, with required flags", () => {
             assert.deepEqual(
                 ENV_VARS.map((v) => [v.name, v.required]),
                 [
@@ -153,13 +254,22 @@ describe("checkout-service configuration", () => {
                     ["DB_POOL_MAX", true],
                     ["LOG_LEVEL", false],
                     ["SHUTDOWN_TIMEOUT_SECONDS", false],
+                    ["OTEL_EXPORTER_OTLP_ENDPOINT", false],
+                    ["DB_HOST", false],
+                    ["DB_PORT", false],
+                    ["DB_NAME", false],
+                    ["DB_USERNAME", false],
+                    ["DB_PASSWORD", false],
+                    ["DB_SSLMODE", false],
                 ],
             );
         });
 
-        it("gives a default exactly for the optional variables, and loadConfig honours it", () => {
+        it("gives a default exactly for the optional variables that are not feature switches, and loadConfig honours it", () => {
+            // Unset, these turn a feature off (tracing, the order store) rather than take a value.
+            const switches = new Set<string>(["OTEL_EXPORTER_OTLP_ENDPOINT", ...DB_CONNECTION_VARS]);
             for (const v of ENV_VARS) {
-                assert.equal(v.default === undefined, v.required, v.name);
+                assert.equal(v.default === undefined, v.required || switches.has(v.name), v.name);
             }
             const fromDefaults = loadConfig(minimal);
             assert.equal(String(fromDefaults.port), ENV_VARS.find((v) => v.name === "PORT")?.default);

@@ -1,0 +1,55 @@
+/**
+ * OpenTelemetry traces over OTLP/HTTP (JSON), on only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+ *
+ * The exporter reads the endpoint itself (OTEL_EXPORTER_OTLP_ENDPOINT + "/v1/traces", or
+ * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), as the OpenTelemetry specification says; config.ts only
+ * validates it and uses its presence as the switch. Spans are made by hand in src/app.ts (one
+ * SERVER span per request, one CLIENT span per order-store query) rather than by
+ * instrumentation-http, which patches `node:http` and only works when loaded before it.
+ *
+ * OpenTelemetry JS 2.x: the 3.x SDK requires Node >= 22.15 and this service still runs on 20.
+ */
+import { context, propagation, trace, type Tracer } from "@opentelemetry/api";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
+import { BatchSpanProcessor, NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
+import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
+
+import type { Config } from "./config";
+
+/** Instrumentation scope of every span this service makes. */
+export const TRACER_NAME = "checkout-service";
+
+export interface Tracing {
+    readonly enabled: boolean;
+    readonly tracer: Tracer;
+    /** Exports what is buffered, then stops. Call once the server has drained. */
+    shutdown(): Promise<void>;
+}
+
+/**
+ * Registers a global tracer provider (AsyncLocalStorage context, W3C trace-context propagation)
+ * when `config.otlpEndpoint` is set; otherwise returns the API's no-op tracer, whose spans have
+ * invalid ids, so logs carry no trace fields and nothing is sent.
+ */
+export function startTracing(config: Pick<Config, "serviceName" | "otlpEndpoint">): Tracing {
+    if (config.otlpEndpoint === undefined) {
+        return { enabled: false, tracer: trace.getTracer(TRACER_NAME), shutdown: async () => undefined };
+    }
+    const provider = new NodeTracerProvider({
+        resource: defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName })),
+        spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())],
+    });
+    provider.register();
+    return {
+        enabled: true,
+        tracer: provider.getTracer(TRACER_NAME),
+        shutdown: async () => {
+            await provider.shutdown();
+            // Leave the process as found (tests start and stop tracing several times).
+            trace.disable();
+            context.disable();
+            propagation.disable();
+        },
+    };
+}

@@ -1,0 +1,208 @@
+/**
+ * Traces end to end: the real entrypoint in a child process exports its spans over OTLP/HTTP to a
+ * receiver in this test (a real HTTP server on 127.0.0.1 that decodes what arrives), and its log
+ * lines carry the ids of those spans. Without OTEL_EXPORTER_OTLP_ENDPOINT nothing is traced.
+ */
+import * as assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import * as http from "node:http";
+import * as net from "node:net";
+import * as path from "node:path";
+
+import { postCheckout, request } from "./helpers";
+
+const appDir = path.resolve(__dirname, "..");
+const main = path.join(appDir, "src", "main.ts");
+const SERVICE = "checkout-trace-test";
+const ORDER = { cartId: "cart-1", items: [{ sku: "sku-1", quantity: 1 }], currency: "EUR" };
+
+interface OtlpAttribute {
+    readonly key: string;
+    readonly value: { readonly stringValue?: string; readonly intValue?: number | string };
+}
+interface OtlpSpan {
+    readonly traceId: string;
+    readonly spanId: string;
+    readonly parentSpanId?: string;
+    readonly name: string;
+    readonly kind: number;
+    readonly attributes?: readonly OtlpAttribute[];
+    readonly status?: { readonly code?: number };
+}
+interface ExportTraceServiceRequest {
+    readonly resourceSpans: ReadonlyArray<{
+        readonly resource?: { readonly attributes?: readonly OtlpAttribute[] };
+        readonly scopeSpans: ReadonlyArray<{
+            readonly scope?: { readonly name?: string };
+            readonly spans: readonly OtlpSpan[];
+        }>;
+    }>;
+}
+
+/** An OTLP/HTTP receiver (JSON encoding, the one the service's exporter sends): records every request. */
+async function startReceiver(): Promise<{
+    url: string;
+    received: Array<{ path: string; contentType: string; body: ExportTraceServiceRequest }>;
+    close: () => Promise<void>;
+}> {
+    const received: Array<{ path: string; contentType: string; body: ExportTraceServiceRequest }> = [];
+    const server = http.createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on("data", (c: Buffer) => chunks.push(c));
+        req.on("end", () => {
+            received.push({
+                path: req.url ?? "",
+                contentType: req.headers["content-type"] ?? "",
+                body: JSON.parse(Buffer.concat(chunks).toString("utf8")) as ExportTraceServiceRequest,
+            });
+            res.writeHead(200, { "content-type": "application/json" }).end("{}");
+        });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as net.AddressInfo;
+    return {
+        url: `http://127.0.0.1:${port}`,
+        received,
+        close: () => new Promise((resolve) => server.close(() => resolve())),
+    };
+}
+
+async function freePort(): Promise<number> {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as net.AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+}
+
+function attribute(attrs: readonly OtlpAttribute[] | undefined, key: string): string | number | undefined {
+    const value = attrs?.find((a) => a.key === key)?.value;
+    return value?.stringValue ?? (value?.intValue === undefined ? undefined : Number(value.intValue));
+}
+
+describe("tracing (OTLP/HTTP export from the real entrypoint)", function () {
+    this.timeout(30_000);
+    const children: ChildProcess[] = [];
+    afterEach(() => {
+        for (const child of children.splice(0)) {
+            if (child.exitCode === null && child.signalCode === null) {
+                child.kill("SIGKILL");
+            }
+        }
+    });
+
+    async function runService(env: Record<string, string>): Promise<{
+        port: number;
+        logs: () => Array<Record<string, unknown>>;
+        stop: () => Promise<number | null>;
+    }> {
+        const port = await freePort();
+        const child = spawn(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), main], {
+            cwd: appDir,
+            env: {
+                PATH: process.env.PATH ?? "",
+                OTEL_SERVICE_NAME: SERVICE,
+                DB_POOL_MAX: "2",
+                PORT: String(port),
+                ...env,
+            },
+            stdio: ["ignore", "pipe", "inherit"],
+        });
+        children.push(child);
+        let out = "";
+        child.stdout?.setEncoding("utf8").on("data", (d: string) => (out += d));
+        const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+        const logs = () =>
+            out
+                .split("\n")
+                .filter((l) => l.trim() !== "")
+                .map((l) => JSON.parse(l) as Record<string, unknown>);
+        while (!logs().some((l) => l.msg === "ready")) {
+            if (child.exitCode !== null) {
+                throw new Error(`service exited ${child.exitCode}: ${out}`);
+            }
+            await new Promise((r) => setTimeout(r, 50));
+        }
+        return {
+            port,
+            logs,
+            stop: async () => {
+                child.kill("SIGTERM");
+                return exited;
+            },
+        };
+    }
+
+    it("exports a SERVER span per request with service.name, and the request's log line carries its trace and span ids", async () => {
+        const receiver = await startReceiver();
+        try {
+            const service = await runService({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
+            assert.equal((await postCheckout(service.port, ORDER)).status, 201);
+            // Sent while SIGTERM drains: the batch is still buffered, so this proves the final flush.
+            assert.equal(await service.stop(), 0);
+
+            const line = service.logs().find((l) => l.msg === "request" && l.route === "/checkout");
+            assert.match(String(line?.trace_id), /^[0-9a-f]{32}$/);
+            assert.match(String(line?.span_id), /^[0-9a-f]{16}$/);
+
+            assert.ok(receiver.received.length > 0, "nothing reached the receiver");
+            assert.ok(receiver.received.every((r) => r.path === "/v1/traces" && r.contentType === "application/json"));
+            const exported = receiver.received.flatMap((r) =>
+                r.body.resourceSpans.flatMap((rs) =>
+                    rs.scopeSpans.flatMap((ss) =>
+                        ss.spans.map((span) => ({ span, service: attribute(rs.resource?.attributes, "service.name") })),
+                    ),
+                ),
+            );
+            const found = exported.find((e) => e.span.traceId === line?.trace_id && e.span.spanId === line?.span_id);
+            assert.ok(
+                found,
+                `no exported span has the logged ids; got ${JSON.stringify(exported.map((e) => e.span.traceId))}`,
+            );
+            assert.equal(found.service, SERVICE);
+            assert.equal(found.span.name, "POST /checkout");
+            assert.equal(found.span.kind, 2, "SPAN_KIND_SERVER");
+            assert.equal(attribute(found.span.attributes, "http.route"), "/checkout");
+            assert.equal(attribute(found.span.attributes, "http.response.status_code"), 201);
+            assert.equal(found.span.parentSpanId ?? "", "", "a request without traceparent starts a trace");
+        } finally {
+            await receiver.close();
+        }
+    });
+
+    it("continues the caller's trace from a W3C traceparent header", async () => {
+        const receiver = await startReceiver();
+        const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        const parent = "00f067aa0ba902b7";
+        try {
+            const service = await runService({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
+            const reply = await request(service.port, "/health/ready", {
+                headers: { traceparent: `00-${traceId}-${parent}-01` },
+            });
+            assert.equal(reply.status, 200);
+            assert.equal(await service.stop(), 0);
+            const spans = receiver.received.flatMap((r) =>
+                r.body.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((s) => s.spans)),
+            );
+            const span = spans.find((s) => s.name === "GET /health/ready");
+            assert.equal(span?.traceId, traceId);
+            assert.equal(span?.parentSpanId, parent);
+            assert.equal(service.logs().find((l) => l.msg === "request")?.trace_id, traceId);
+        } finally {
+            await receiver.close();
+        }
+    });
+
+    it("is off without OTEL_EXPORTER_OTLP_ENDPOINT: it says so, and no log line carries trace ids", async () => {
+        const service = await runService({});
+        assert.equal((await postCheckout(service.port, ORDER)).status, 201);
+        assert.equal(await service.stop(), 0);
+        const logs = service.logs();
+        assert.ok(logs.some((l) => l.msg === "tracing: off (OTEL_EXPORTER_OTLP_ENDPOINT unset)"));
+        assert.ok(logs.some((l) => l.msg === "request"));
+        assert.deepEqual(
+            logs.filter((l) => "trace_id" in l || "span_id" in l),
+            [],
+        );
+    });
+});
