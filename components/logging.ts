@@ -1,10 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { EKS_VERSIONS } from "./eks-versions";
 import { OidcProvider, PolicyDocument, irsaRole } from "./iam";
 import { rotatingKmsKey } from "./shared";
 
-/** Add-on version, pinned; `aws eks describe-addon-versions --addon-name amazon-cloudwatch-observability` lists newer ones. */
-export const CLOUDWATCH_OBSERVABILITY_ADDON_VERSION = "v4.3.0-eksbuild.1";
+/** Pinned with the other EKS add-ons, for the cluster's Kubernetes version (components/eks-versions.ts). */
+export const CLOUDWATCH_OBSERVABILITY_ADDON_VERSION = EKS_VERSIONS.addons["amazon-cloudwatch-observability"];
 
 /** The log groups Container Insights (the amazon-cloudwatch-observability add-on) writes to. */
 export const CONTAINER_INSIGHTS_STREAMS = ["application", "dataplane", "host", "performance"] as const;

@@ -85,7 +85,8 @@ describe("config: the stack files", () => {
     it("prod loads with its overrides and the production-safe defaults", () => {
         const c = load("prod");
         assert.strictEqual(c.network.mode === "create" && c.network.natGateways, "onePerAz");
-        assert.strictEqual(c.cluster.endpointPublicAccess, false);
+        assert.strictEqual(c.cluster.api.endpointPublicAccess, false);
+        assert.deepStrictEqual(c.cluster.api.privateAccessCidrs, ["10.0.0.0/16"]);
         assert.strictEqual(c.cluster.logTypes.length, 5);
         assert.strictEqual(c.logs.retentionInDays, 365);
         assert.deepStrictEqual(c.certManager.solver, { type: "dns01", hostedZoneId: "Z0123456789ABCDEFGHIJ" });
