@@ -50,7 +50,11 @@ function roleParts(arn: string): { account: string; pathAndName: string } | unde
 /** Whatever makes `access` unusable, as sentences; empty when it is fine. */
 export function accessProblems(access: ClusterAccess): string[] {
     const problems: string[] = [];
-    const all = [...access.adminRoleArns, access.deployRoleArn, ...(access.previewRoleArn ? [access.previewRoleArn] : [])];
+    const all = [
+        ...access.adminRoleArns,
+        access.deployRoleArn,
+        ...(access.previewRoleArn ? [access.previewRoleArn] : []),
+    ];
     for (const arn of all) if (!roleParts(arn)) problems.push(`${arn} is not an IAM role ARN`);
     const dup = all.filter((a, i) => all.indexOf(a) !== i);
     for (const arn of new Set(dup)) problems.push(`${arn} is listed twice; EKS allows one access entry per principal`);

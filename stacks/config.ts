@@ -224,7 +224,8 @@ export function loadConfig(source: RawConfigSource, project: string, stack: stri
         ["cluster.endpointPublicAccess", "cluster.privateAccessCidrs", "cluster.privateAccessSecurityGroupIds"],
         () =>
             get<boolean>("cluster.endpointPublicAccess") ||
-            get<string[]>("cluster.privateAccessCidrs").length + get<string[]>("cluster.privateAccessSecurityGroupIds").length >
+            get<string[]>("cluster.privateAccessCidrs").length +
+                get<string[]>("cluster.privateAccessSecurityGroupIds").length >
                 0,
         () =>
             `${full("cluster.privateAccessCidrs")} or cluster.privateAccessSecurityGroupIds must name where \`pulumi up\` and \`preview\` run inside the VPC (or a connected network) when cluster.endpointPublicAccess is false: nothing else can reach a private endpoint; got [] and []`,

@@ -158,7 +158,9 @@ export const KEYS = {
     "cluster.privateAccessSecurityGroupIds": {
         kind: "array",
         schema: z.array(
-            z.string().regex(/^sg-[0-9a-f]{8,17}$/, { error: "must be a security group id such as sg-0123456789abcdef0" }),
+            z
+                .string()
+                .regex(/^sg-[0-9a-f]{8,17}$/, { error: "must be a security group id such as sg-0123456789abcdef0" }),
         ),
     },
     "cluster.logTypes": {

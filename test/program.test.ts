@@ -73,13 +73,10 @@ for (const stack of ["dev", "prod"]) {
             const entries = cluster.props.accessEntries as Record<string, { principalArn: string }>;
             // platform-admin runs the first `up` (cluster.bootstrapRoleArn): EKS makes it admin
             // itself, and an explicit entry for it would fail with 409 (pulumi-eks#2373).
-            assert.deepStrictEqual(
-                Object.fromEntries(Object.entries(entries).map(([k, e]) => [k, e.principalArn])),
-                {
-                    deploy: `arn:aws:iam::${account}:role/platform-deploy`,
-                    preview: `arn:aws:iam::${account}:role/platform-preview`,
-                },
-            );
+            assert.deepStrictEqual(Object.fromEntries(Object.entries(entries).map(([k, e]) => [k, e.principalArn])), {
+                deploy: `arn:aws:iam::${account}:role/platform-deploy`,
+                preview: `arn:aws:iam::${account}:role/platform-preview`,
+            });
             for (const key of Object.keys(entries))
                 assert.deepStrictEqual(at(entries, `${key}.accessPolicies.clusterAdmin`), {
                     policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",

@@ -19,7 +19,15 @@ import type {
     StackValidationArgs,
     StackValidationPolicy,
 } from "@pulumi/policy";
-import { DEFAULT_ENVIRONMENT, KnobName, PolicyKnobs, Tier, configSchemaFor, levelForTier, resolveKnobs } from "../config";
+import {
+    DEFAULT_ENVIRONMENT,
+    KnobName,
+    PolicyKnobs,
+    Tier,
+    configSchemaFor,
+    levelForTier,
+    resolveKnobs,
+} from "../config";
 import { Rec, isRecord, plain } from "./values";
 
 interface RuleMeta {

@@ -15,7 +15,11 @@ import { EKS_CLUSTER, EKS_COMPONENT, clustersOf } from "./aws-eks";
 const ADDON = "aws:eks/addon:Addon";
 const VPC_CNI_COMPONENT = "eks:index:VpcCniAddon";
 const ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry";
-const NODE_GROUPS = ["eks:index:ManagedNodeGroup", "aws:eks/nodeGroup:NodeGroup", "aws:eks/fargateProfile:FargateProfile"];
+const NODE_GROUPS = [
+    "eks:index:ManagedNodeGroup",
+    "aws:eks/nodeGroup:NodeGroup",
+    "aws:eks/fargateProfile:FargateProfile",
+];
 const SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule";
 const SG_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
 
@@ -161,7 +165,8 @@ export const eksAccessEntriesUnique = stackRule({
             if (!isRecord(p.accessEntries)) continue;
             for (const [key, entry] of Object.entries(p.accessEntries)) {
                 const principal = at(entry, "principalArn");
-                if (typeof principal === "string") entries.push({ cluster: name, principal, where: `accessEntries.${key}`, urn: c.urn });
+                if (typeof principal === "string")
+                    entries.push({ cluster: name, principal, where: `accessEntries.${key}`, urn: c.urn });
             }
         }
         for (const e of g.ofType(ACCESS_ENTRY)) {
@@ -175,7 +180,8 @@ export const eksAccessEntriesUnique = stackRule({
                     : clusters.length === 1 && typeof clusters[0].name === "string"
                       ? clusters[0].name
                       : undefined;
-            if (cluster !== undefined) entries.push({ cluster, principal: p.principalArn, where: label(e), urn: e.urn });
+            if (cluster !== undefined)
+                entries.push({ cluster, principal: p.principalArn, where: label(e), urn: e.urn });
         }
         const seen = new Map<string, EntryRef>();
         for (const e of entries) {
@@ -254,7 +260,9 @@ export const eksKubernetesVersionSupported = resourceRule({
         const version = r.props.version;
         if (version === UNKNOWN) return;
         if (typeof version !== "string" || version === "") {
-            return r.report("version is not set, so EKS creates the newest version it offers and the cluster is not pinned");
+            return r.report(
+                "version is not set, so EKS creates the newest version it offers and the cluster is not pinned",
+            );
         }
         const today = asOf(r.knobs);
         const status = supportStatus(version, today);
@@ -288,7 +296,7 @@ export const eksKubernetesVersionSupportEnding = resourceRule({
         const status = supportStatus(version, today);
         if (status.kind === "ending") {
             r.report(
-                `Kubernetes ${version} leaves EKS standard support on ${status.endOfStandardSupport}, in ${status.daysLeft} days (as of ${today})`,
+                `Kubernetes ${version} leaves EKS standard support on ${status.endOfStandardSupport}, in ${status.daysLeft} day${status.daysLeft === 1 ? "" : "s"} (as of ${today})`,
             );
         }
     },
