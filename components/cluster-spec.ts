@@ -78,11 +78,15 @@ export function accessEntries(access: ClusterAccess): Record<string, eks.types.i
     const principals: [string, string][] = [
         ...access.adminRoleArns.map((arn): [string, string] => {
             const { account, pathAndName } = roleParts(arn)!;
-            return [`admin-${account}-${pathAndName.replace(/[^A-Za-z0-9-]/g, "-")}`, arn];
+            return [`admin-${account}-${pathAndName.replace(/[^A-Za-z0-9_-]/g, "-")}`, arn];
         }),
         ["deploy", access.deployRoleArn],
         ...(access.previewRoleArn ? [["preview", access.previewRoleArn] as [string, string]] : []),
     ];
+    const keys = principals.map(([key]) => key);
+    const clash = keys.find((k, i) => keys.indexOf(k) !== i);
+    // Two ARNs that differ only in characters a resource name cannot hold ("a.b" and "a-b").
+    if (clash) throw new Error(`invalid cluster access: two admin roles map to the entry name ${clash}`);
     return Object.fromEntries(
         principals
             .filter(([, arn]) => arn !== access.bootstrapRoleArn)

@@ -77,7 +77,7 @@ export function supportStatus(
     if (!row) return { kind: "unknown-version" };
     const left = daysBetween(asOf, row.endOfStandardSupport);
     const end = row.endOfStandardSupport;
-    if (left <= 0) return { kind: "past-standard", daysPast: -left, endOfStandardSupport: end };
+    if (left <= 0) return { kind: "past-standard", daysPast: Math.max(0, -left), endOfStandardSupport: end };
     if (left <= SUPPORT_WARNING_DAYS) return { kind: "ending", daysLeft: left, endOfStandardSupport: end };
     return { kind: "standard", daysLeft: left, endOfStandardSupport: end };
 }
