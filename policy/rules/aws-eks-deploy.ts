@@ -31,8 +31,9 @@ function createsCoredns(p: Rec): boolean | typeof UNKNOWN {
     if (opts === UNKNOWN) return UNKNOWN;
     const enabled = at(opts, "enabled");
     const explicit = enabled === true || isSet(at(opts, "configurationValues"));
-    const nodesInComponent = isSet(p.fargate) && p.fargate !== false ? true : p.skipDefaultNodeGroup !== true;
-    return explicit || ((nodesInComponent || at(p, "autoMode", "enabled") === true) && enabled !== false);
+    const fargate = isSet(p.fargate) && p.fargate !== false;
+    const autoMode = at(p, "autoMode", "enabled") === true;
+    return explicit || ((fargate || p.skipDefaultNodeGroup !== true || autoMode) && enabled !== false);
 }
 
 export const eksCorednsAfterNodes = resourceRule({
