@@ -29,17 +29,15 @@ const logGroups = new ClusterLogGroups("logs", {
 
 const cluster = new Cluster("cluster", {
     clusterName: config.cluster.name,
-    version: config.cluster.version,
     upgradePolicy: config.cluster.upgradePolicy,
     vpcId: network.vpcId,
     privateSubnetIds: network.privateSubnetIds,
     publicSubnetIds: network.publicSubnetIds,
-    endpointPublicAccess: config.cluster.endpointPublicAccess,
-    publicAccessCidrs: config.cluster.publicAccessCidrs,
+    api: config.cluster.api,
+    access: config.cluster.access,
     logTypes: config.cluster.logTypes,
     controlPlaneLogGroup: logGroups.controlPlane,
     deletionProtection: config.cluster.deletionProtection,
-    adminRoleArn: config.cluster.adminRoleArn,
     nodes: config.nodes,
     tags,
 });
@@ -94,6 +92,7 @@ const checkout = new WebService(
 
 export const clusterName = cluster.name;
 export const kubeconfig = cluster.kubeconfig;
+export const clusterSecurityGroupId = cluster.securityGroupId;
 export const oidcProviderArn = cluster.oidc.arn;
 export const vpcId = network.vpcId;
 export const ecrRepositoryUrl = registry.repositoryUrl;

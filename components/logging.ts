@@ -1,10 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { EKS_VERSIONS } from "./eks-versions";
 import { accountAdministersKey, OidcProvider, PolicyDocument, irsaRole } from "./iam";
 import { rotatingKmsKey } from "./shared";
 
-/** Add-on version, pinned; `aws eks describe-addon-versions --addon-name amazon-cloudwatch-observability` lists newer ones. */
-export const CLOUDWATCH_OBSERVABILITY_ADDON_VERSION = "v4.3.0-eksbuild.1";
+/** Pinned with the other EKS add-ons, for the cluster's Kubernetes version (components/eks-versions.ts). */
+export const CLOUDWATCH_OBSERVABILITY_ADDON_VERSION = EKS_VERSIONS.addons["amazon-cloudwatch-observability"];
 
 /** The log groups Container Insights can write, `/aws/containerinsights/<cluster>/<stream>`. */
 export const CONTAINER_INSIGHTS_STREAMS = ["application", "dataplane", "host", "performance"] as const;
@@ -116,7 +117,7 @@ export interface ClusterLogGroupsArgs {
     /**
      * The Container Insights groups to create: exactly the ones the agent writes, so that none
      * stays empty and none is created by the agent without retention.
-     * @default CONTAINER_INSIGHTS_WRITTEN_STREAMS (application, dataplane, performance at the pinned add-on)
+     * @default CONTAINER_INSIGHTS_WRITTEN_STREAMS (what the pinned add-on writes)
      */
     readonly containerInsightsStreams?: readonly ContainerInsightsStream[];
     /** @default {} */
@@ -225,6 +226,11 @@ export interface ContainerInsightsAgentArgs {
     readonly oidc: OidcProvider;
     /** The groups the agent writes to; they must exist first or the agent creates them unmanaged. */
     readonly logGroups: ClusterLogGroups;
+    /**
+     * The add-on version; which groups it writes depends on it (see `containerInsightsStreams`).
+     * @default CLOUDWATCH_OBSERVABILITY_ADDON_VERSION, the version pinned with the other add-ons
+     */
+    readonly addonVersion?: string;
     /** @default {} */
     readonly tags?: Record<string, string>;
 }
@@ -245,16 +251,14 @@ export class ContainerInsightsAgent extends pulumi.ComponentResource {
         super("platform:logging:ContainerInsightsAgent", name, {}, opts);
         // Every pre-created group needs a writer, and every group the agent writes needs to be
         // pre-created (or the agent creates it with no retention and no key).
-        const written = containerInsightsStreams(
-            CLOUDWATCH_OBSERVABILITY_ADDON_VERSION,
-            CONTAINER_INSIGHTS_CONFIGURATION,
-        );
+        const addonVersion = args.addonVersion ?? CLOUDWATCH_OBSERVABILITY_ADDON_VERSION;
+        const written = containerInsightsStreams(addonVersion, CONTAINER_INSIGHTS_CONFIGURATION);
         const created = args.logGroups.containerInsightsStreams;
         const unwritten = created.filter((s) => !written.includes(s));
         const unmanaged = written.filter((s) => !created.includes(s));
         if (unwritten.length > 0 || unmanaged.length > 0)
             throw new Error(
-                `${name}: add-on ${CLOUDWATCH_OBSERVABILITY_ADDON_VERSION} writes the Container Insights groups ${written.join(", ")}; ` +
+                `${name}: add-on ${addonVersion} writes the Container Insights groups ${written.join(", ")}; ` +
                     [
                         unwritten.length > 0 ? `nothing writes the pre-created ${unwritten.join(", ")}` : "",
                         unmanaged.length > 0 ? `${unmanaged.join(", ")} would be created by the agent, unmanaged` : "",
@@ -277,7 +281,7 @@ export class ContainerInsightsAgent extends pulumi.ComponentResource {
             {
                 clusterName: args.clusterName,
                 addonName: "amazon-cloudwatch-observability",
-                addonVersion: CLOUDWATCH_OBSERVABILITY_ADDON_VERSION,
+                addonVersion,
                 serviceAccountRoleArn: this.role.arn,
                 configurationValues: JSON.stringify(CONTAINER_INSIGHTS_CONFIGURATION),
                 resolveConflictsOnCreate: "OVERWRITE",

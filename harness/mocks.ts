@@ -46,6 +46,8 @@ function computed(type: string, name: string, inputs: State): State {
             };
         case "aws:cloudwatch/logGroup:LogGroup":
             return { arn: arn("logs", `log-group:${physical}`) };
+        case "aws:ec2/launchTemplate:LaunchTemplate":
+            return { arn: arn("ec2", `launch-template/lt-${name}`), latestVersion: 1, defaultVersion: 1 };
         case "aws:eks/addon:Addon":
             return { arn: arn("eks", `addon/${String(inputs.clusterName)}/${String(inputs.addonName)}/mock`) };
         case "eks:index:Cluster": {

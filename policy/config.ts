@@ -8,10 +8,11 @@
  * not change its level at run time. Config properties are per policy (only `enforcementLevel` may
  * be set for "all"), and the engine fills in the `default`s of each policy's `configSchema`.
  *
- * So "P = mandatory in prod, advisory in dev" is expressed as data: every rule declares
+ * So "P = mandatory in prod, advisory in dev" is expressed as data: every B and P rule declares
  * `enforcementLevel: "mandatory"` (the pack's behaviour with no config at all is the prod one),
- * and `packConfigFor({ environment: "dev" })` produces the config that downgrades the P rules,
- * committed as `policy/config/dev.json` (and `prod.json`, which only restates the levels).
+ * every W rule `"advisory"`, and `packConfigFor({ environment: "dev" })` produces the config that
+ * downgrades the P rules, committed as `policy/config/dev.json` (and `prod.json`, which only
+ * restates the levels).
  */
 import type { EnforcementLevel, PolicyConfigSchema, PolicyPackConfig } from "@pulumi/policy";
 
@@ -38,6 +39,11 @@ export interface PolicyKnobs {
     readonly allowedEndpointCidrs: readonly string[];
     /** Services (`namespace/name`) allowed to be NodePort or LoadBalancer. */
     readonly exposedServices: readonly string[];
+    /**
+     * The day (`YYYY-MM-DD`, UTC) the EKS support calendar is read for; empty means the day the
+     * policy runs. Set it only to make an offline check reproducible (the tests pin it).
+     */
+    readonly eksSupportAsOf: string;
 }
 
 export const KNOB_DEFAULTS: PolicyKnobs = {
@@ -45,6 +51,7 @@ export const KNOB_DEFAULTS: PolicyKnobs = {
     minLogRetentionDays: 90,
     allowedEndpointCidrs: [],
     exposedServices: [],
+    eksSupportAsOf: "",
 };
 
 export type KnobName = keyof PolicyKnobs;
@@ -75,6 +82,12 @@ const KNOB_SCHEMAS: { readonly [K in KnobName]: PolicyConfigSchema["properties"]
         "Services (namespace/name) allowed to be of type NodePort or LoadBalancer.",
         KNOB_DEFAULTS.exposedServices,
     ),
+    eksSupportAsOf: {
+        type: "string",
+        pattern: "^(\\d{4}-\\d{2}-\\d{2})?$",
+        description: "Read the EKS support calendar as of this UTC day (YYYY-MM-DD); empty: the day the policy runs.",
+        default: KNOB_DEFAULTS.eksSupportAsOf,
+    },
 };
 
 /** The `configSchema` of a rule that reads `knobs`. */
@@ -97,15 +110,24 @@ export function resolveKnobs(raw: object): PolicyKnobs {
     for (const key of Object.keys(KNOB_DEFAULTS) as KnobName[]) {
         const v = r[key];
         if (v === undefined) continue;
-        const ok = key === "minLogRetentionDays" ? Number.isInteger(v) && (v as number) >= 1 : isStringArray(v);
+        const ok =
+            key === "minLogRetentionDays"
+                ? Number.isInteger(v) && (v as number) >= 1
+                : key === "eksSupportAsOf"
+                  ? typeof v === "string" && /^(\d{4}-\d{2}-\d{2})?$/.test(v)
+                  : isStringArray(v);
         if (!ok) throw new Error(`policy config ${key}: invalid value ${JSON.stringify(v)}`);
         out[key] = v;
     }
     return out as unknown as PolicyKnobs;
 }
 
-/** B = mandatory always; P = mandatory in prod, advisory in dev (settings dev may relax to save cost). */
-export type Tier = "B" | "P";
+/**
+ * B = mandatory always; P = mandatory in prod, advisory in dev (the guardrail checklist);
+ * W = a warning: advisory everywhere (e.g. "standard support ends in 60 days": act, but do not
+ * block a deploy that is still correct today).
+ */
+export type Tier = "B" | "P" | "W";
 
 /** What the offline runner takes, and what `packConfigFor` turns into a `--policy-pack-config` file. */
 export interface PolicyConfig extends Partial<PolicyKnobs> {
@@ -123,6 +145,7 @@ export interface TieredPolicy {
 }
 
 export function levelForTier(tier: Tier, environment: Environment): EnforcementLevel {
+    if (tier === "W") return "advisory";
     return tier === "P" && environment === "dev" ? "advisory" : "mandatory";
 }
 

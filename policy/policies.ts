@@ -4,6 +4,7 @@
  */
 import type { GuardrailPolicy } from "./lib/rule";
 import { eksRules } from "./rules/aws-eks";
+import { eksDeployRules } from "./rules/aws-eks-deploy";
 import { ecrRules } from "./rules/aws-ecr";
 import { iamRules } from "./rules/aws-iam";
 import { kmsRules } from "./rules/aws-kms";
@@ -20,6 +21,7 @@ export type { GuardrailPolicy, GuardrailResourcePolicy, GuardrailStackPolicy } f
 
 export const allPolicies: readonly GuardrailPolicy[] = [
     ...eksRules,
+    ...eksDeployRules,
     ...nodeRules,
     ...vpcCniRules,
     ...kmsRules,

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { z } from "zod";
 import { MANAGED_ENV, type EgressRule } from "../components/checkout/spec";
-import type { ClusterArgs } from "../components/cluster";
+import type { ApiAccess, ClusterAccess, ClusterArgs } from "../components/cluster";
 import { type NetworkArgs, vpcLayoutProblem } from "../components/network";
 import { ConfigKey, KEYS, Kind, SECRET_LOOKING_NAME } from "./schema";
 
@@ -36,13 +36,13 @@ export interface PlatformConfig {
     readonly network: NetworkConfig;
     readonly cluster: {
         readonly name: string;
-        readonly version: string;
         readonly upgradePolicy: "STANDARD" | "EXTENDED";
-        readonly endpointPublicAccess: boolean;
-        readonly publicAccessCidrs: readonly string[];
+        /** Where the API is reachable from: `cluster.endpointPublicAccess` and the `*AccessCidrs`/`*SecurityGroupIds` keys. */
+        readonly api: ApiAccess;
+        /** Who may use the API: `cluster.adminRoleArns`, `deployRoleArn`, `previewRoleArn`, `bootstrapRoleArn`. */
+        readonly access: ClusterAccess;
         readonly logTypes: readonly string[];
         readonly deletionProtection: boolean;
-        readonly adminRoleArn: string;
     };
     readonly nodes: ClusterArgs["nodes"];
     readonly registry: {
@@ -218,6 +218,43 @@ export function loadConfig(source: RawConfigSource, project: string, stack: stri
         () =>
             `${full("cluster.publicAccessCidrs")} must be empty when cluster.endpointPublicAccess is false (the endpoint is private); got ${show(get("cluster.publicAccessCidrs"))}`,
     );
+    // A private endpoint answers only sources its security group admits: pulumi-eks then skips its
+    // API health wait and every Kubernetes resource times out (pulumi-eks#1134).
+    rule(
+        ["cluster.endpointPublicAccess", "cluster.privateAccessCidrs", "cluster.privateAccessSecurityGroupIds"],
+        () =>
+            get<boolean>("cluster.endpointPublicAccess") ||
+            get<string[]>("cluster.privateAccessCidrs").length +
+                get<string[]>("cluster.privateAccessSecurityGroupIds").length >
+                0,
+        () =>
+            `${full("cluster.privateAccessCidrs")} or cluster.privateAccessSecurityGroupIds must name where \`pulumi up\` and \`preview\` run inside the VPC (or a connected network) when cluster.endpointPublicAccess is false: nothing else can reach a private endpoint; got [] and []`,
+    );
+
+    // Access entries: one per principal (a second fails with 409), and none for the principal that
+    // creates the cluster, which EKS makes admin itself (pulumi-eks#2373).
+    if (has("cluster.adminRoleArns", "cluster.deployRoleArn", "cluster.previewRoleArn", "cluster.bootstrapRoleArn")) {
+        const sources: [ConfigKey, string][] = [
+            ...get<string[]>("cluster.adminRoleArns").map((a): [ConfigKey, string] => ["cluster.adminRoleArns", a]),
+            ["cluster.deployRoleArn", get<string>("cluster.deployRoleArn")],
+            ...(get<string>("cluster.previewRoleArn") !== ""
+                ? [["cluster.previewRoleArn", get<string>("cluster.previewRoleArn")] as [ConfigKey, string]]
+                : []),
+        ];
+        for (const arn of new Set(sources.map(([, a]) => a))) {
+            const keys = sources.filter(([, a]) => a === arn).map(([k]) => k);
+            if (keys.length > 1)
+                problems.push(
+                    `${full(keys[1])} repeats ${show(arn)}, already in ${keys[0]}: EKS allows one access entry per principal (the second fails with 409); give each role one place`,
+                );
+        }
+        const bootstrap = get<string>("cluster.bootstrapRoleArn");
+        const creators = [...get<string[]>("cluster.adminRoleArns"), get<string>("cluster.deployRoleArn")];
+        if (!creators.includes(bootstrap))
+            problems.push(
+                `${full("cluster.bootstrapRoleArn")} must be one of cluster.adminRoleArns or cluster.deployRoleArn (the role that runs the first \`up\`: EKS makes it cluster-admin itself, so it gets no access entry); got ${show(bootstrap)}`,
+            );
+    }
 
     const mode = get<"create" | "existing">("network.mode");
     if (mode === "existing") {
@@ -303,13 +340,21 @@ function assemble(get: <T>(key: ConfigKey) => T, project: string, stack: string,
         network,
         cluster: {
             name: get("cluster.name"),
-            version: get("cluster.version"),
             upgradePolicy: get("cluster.upgradePolicy"),
-            endpointPublicAccess: get("cluster.endpointPublicAccess"),
-            publicAccessCidrs: get("cluster.publicAccessCidrs"),
+            api: {
+                endpointPublicAccess: get("cluster.endpointPublicAccess"),
+                publicAccessCidrs: get("cluster.publicAccessCidrs"),
+                privateAccessCidrs: get("cluster.privateAccessCidrs"),
+                privateAccessSecurityGroupIds: get("cluster.privateAccessSecurityGroupIds"),
+            },
+            access: {
+                adminRoleArns: get("cluster.adminRoleArns"),
+                deployRoleArn: get("cluster.deployRoleArn"),
+                previewRoleArn: get("cluster.previewRoleArn"),
+                bootstrapRoleArn: get("cluster.bootstrapRoleArn"),
+            },
             logTypes: get("cluster.logTypes"),
             deletionProtection: get("cluster.deletionProtection"),
-            adminRoleArn: get("cluster.adminRoleArn"),
         },
         nodes: {
             instanceTypes: get("nodes.instanceTypes"),

@@ -27,9 +27,6 @@ export const CLOUDWATCH_RETENTION_DAYS = [
 
 export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;
 
-/** Oldest Kubernetes minor this baseline supports (EKS standard support, add-on versions). */
-export const MIN_KUBERNETES_MINOR = 31;
-
 const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
     z.enum(values, { error: `must be one of ${values.join(", ")}` });
 
@@ -43,6 +40,29 @@ const int = (min: number, max: number) =>
 const nonEmpty = z.string().trim().min(1, { error: "must not be empty" });
 
 const cidr = z.cidrv4({ error: "must be an IPv4 CIDR block such as 10.0.0.0/16" });
+
+/** RFC 1918 and the shared (CGNAT) range: where a VPC or a network connected to it can live. */
+export const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"] as const;
+
+function cidrInside(inner: string, outer: string): boolean {
+    const parse = (c: string) => {
+        const [ip, bits] = c.split("/");
+        const n = ip.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
+        return { n, bits: Number(bits) };
+    };
+    const i = parse(inner);
+    const o = parse(outer);
+    const block = 2 ** (32 - o.bits);
+    return i.bits >= o.bits && Math.floor(i.n / block) === Math.floor(o.n / block);
+}
+
+const ROLE_ARN = "arn:aws[a-z-]*:iam::\\d{12}:role\\/[\\w+=,.@/-]+";
+const roleArn = z.string().regex(new RegExp(`^${ROLE_ARN}$`), {
+    error: "must be an IAM role ARN such as arn:aws:iam::123456789012:role/platform-admin",
+});
+const roleArnOrEmpty = z.string().regex(new RegExp(`^(${ROLE_ARN})?$`), {
+    error: 'must be an IAM role ARN such as arn:aws:iam::123456789012:role/platform-preview, or ""',
+});
 
 const quantity = (what: "cpu" | "memory") =>
     what === "cpu"
@@ -120,18 +140,29 @@ export const KEYS = {
             error: "must be 1-100 letters, digits, '-' or '_', starting with a letter or digit",
         }),
     },
-    "cluster.version": {
-        kind: "string",
-        schema: z
-            .string()
-            .regex(/^1\.\d+$/, { error: "must be a Kubernetes minor version such as 1.33" })
-            .refine((v) => Number(v.split(".")[1]) >= MIN_KUBERNETES_MINOR, {
-                error: `must be 1.${MIN_KUBERNETES_MINOR} or newer`,
-            }),
-    },
     "cluster.upgradePolicy": { kind: "string", schema: oneOf(["STANDARD", "EXTENDED"]) },
     "cluster.endpointPublicAccess": { kind: "boolean", schema: z.boolean() },
-    "cluster.publicAccessCidrs": { kind: "array", schema: z.array(cidr) },
+    "cluster.publicAccessCidrs": {
+        kind: "array",
+        // EKS quota "Public endpoint access CIDR ranges per cluster" (user guide, service quotas).
+        schema: z.array(cidr).max(40, { error: "must list at most 40 CIDRs (the EKS limit per cluster)" }),
+    },
+    "cluster.privateAccessCidrs": {
+        kind: "array",
+        schema: z.array(
+            cidr.refine((c) => PRIVATE_RANGES.some((r) => cidrInside(c, r)), {
+                error: `must be inside the VPC or a connected private network (${PRIVATE_RANGES.join(", ")})`,
+            }),
+        ),
+    },
+    "cluster.privateAccessSecurityGroupIds": {
+        kind: "array",
+        schema: z.array(
+            z
+                .string()
+                .regex(/^sg-[0-9a-f]{8,17}$/, { error: "must be a security group id such as sg-0123456789abcdef0" }),
+        ),
+    },
     "cluster.logTypes": {
         kind: "array",
         schema: z
@@ -139,13 +170,10 @@ export const KEYS = {
             .refine((types) => new Set(types).size === types.length, { error: "must not repeat a log type" }),
     },
     "cluster.deletionProtection": { kind: "boolean", schema: z.boolean() },
-    "cluster.adminRoleArn": {
-        kind: "string",
-        required: true,
-        schema: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, {
-            error: "must be an IAM role ARN such as arn:aws:iam::123456789012:role/platform-admin",
-        }),
-    },
+    "cluster.adminRoleArns": { kind: "array", schema: z.array(roleArn) },
+    "cluster.deployRoleArn": { kind: "string", required: true, schema: roleArn },
+    "cluster.previewRoleArn": { kind: "string", schema: roleArnOrEmpty },
+    "cluster.bootstrapRoleArn": { kind: "string", required: true, schema: roleArn },
 
     "nodes.instanceTypes": {
         kind: "array",

@@ -85,7 +85,8 @@ describe("config: the stack files", () => {
     it("prod loads with its overrides and the production-safe defaults", () => {
         const c = load("prod");
         assert.strictEqual(c.network.mode === "create" && c.network.natGateways, "onePerAz");
-        assert.strictEqual(c.cluster.endpointPublicAccess, false);
+        assert.strictEqual(c.cluster.api.endpointPublicAccess, false);
+        assert.deepStrictEqual(c.cluster.api.privateAccessCidrs, ["10.0.0.0/16"]);
         assert.strictEqual(c.cluster.logTypes.length, 5);
         assert.strictEqual(c.logs.retentionInDays, 365);
         assert.deepStrictEqual(c.certManager.solver, { type: "dns01", hostedZoneId: "Z0123456789ABCDEFGHIJ" });
@@ -214,19 +215,69 @@ describe("config: bad input is rejected with the key, the value and what is allo
             error: `${ns}:network.natGateways must be one of single, onePerAz; got "two"`,
         },
         {
-            what: "Kubernetes too old",
-            set: { "cluster.version": "1.29" },
-            error: `${ns}:cluster.version must be 1.31 or newer; got "1.29"`,
-        },
-        {
             what: "unknown log type",
             set: { "cluster.logTypes": '["api","audits"]' },
             error: `${ns}:cluster.logTypes[1] must be one of api, audit, authenticator, controllerManager, scheduler; got "audits"`,
         },
         {
             what: "admin role not an ARN",
-            set: { "cluster.adminRoleArn": "platform-admin" },
-            error: `${ns}:cluster.adminRoleArn must be an IAM role ARN such as arn:aws:iam::123456789012:role/platform-admin; got "platform-admin"`,
+            set: { "cluster.adminRoleArns": '["platform-admin"]' },
+            error: `${ns}:cluster.adminRoleArns[0] must be an IAM role ARN such as arn:aws:iam::123456789012:role/platform-admin; got "platform-admin"`,
+        },
+        {
+            what: "deploy role missing",
+            set: { "cluster.deployRoleArn": undefined },
+            error: `${ns}:cluster.deployRoleArn is required but not set (pulumi config set cluster.deployRoleArn <value>)`,
+        },
+        {
+            what: "preview role that is not an ARN",
+            set: { "cluster.previewRoleArn": "preview" },
+            error: `${ns}:cluster.previewRoleArn must be an IAM role ARN such as arn:aws:iam::123456789012:role/platform-preview, or ""; got "preview"`,
+        },
+        {
+            // pulumi-eks#2373: EKS makes the creator admin; the explicit entry would fail with 409.
+            what: "bootstrap role that is neither an admin nor the deploy role",
+            set: { "cluster.bootstrapRoleArn": "arn:aws:iam::111111111111:role/platform-preview" },
+            error: `${ns}:cluster.bootstrapRoleArn must be one of cluster.adminRoleArns or cluster.deployRoleArn (the role that runs the first \`up\`: EKS makes it cluster-admin itself, so it gets no access entry); got "arn:aws:iam::111111111111:role/platform-preview"`,
+        },
+        {
+            what: "one role in two places (two access entries: 409)",
+            set: { "cluster.previewRoleArn": "arn:aws:iam::111111111111:role/platform-deploy" },
+            error: `${ns}:cluster.previewRoleArn repeats "arn:aws:iam::111111111111:role/platform-deploy", already in cluster.deployRoleArn: EKS allows one access entry per principal (the second fails with 409); give each role one place`,
+        },
+        {
+            what: "an admin role listed twice",
+            set: {
+                "cluster.adminRoleArns":
+                    '["arn:aws:iam::111111111111:role/platform-admin","arn:aws:iam::111111111111:role/platform-admin"]',
+            },
+            error: `${ns}:cluster.adminRoleArns repeats "arn:aws:iam::111111111111:role/platform-admin", already in cluster.adminRoleArns: EKS allows one access entry per principal (the second fails with 409); give each role one place`,
+        },
+        {
+            // pulumi-eks#1134: with the public endpoint off nothing else can reach the API.
+            what: "private endpoint with no runner path",
+            stack: "prod",
+            set: { "cluster.privateAccessCidrs": "[]" },
+            error: `${ns}:cluster.privateAccessCidrs or cluster.privateAccessSecurityGroupIds must name where \`pulumi up\` and \`preview\` run inside the VPC (or a connected network) when cluster.endpointPublicAccess is false: nothing else can reach a private endpoint; got [] and []`,
+        },
+        {
+            what: "a public range as a private-endpoint source",
+            stack: "prod",
+            set: { "cluster.privateAccessCidrs": '["198.51.100.0/24"]' },
+            error: `${ns}:cluster.privateAccessCidrs[0] must be inside the VPC or a connected private network (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10); got "198.51.100.0/24"`,
+        },
+        {
+            what: "a runner security group that is not an id",
+            stack: "prod",
+            set: { "cluster.privateAccessSecurityGroupIds": '["runner"]' },
+            error: `${ns}:cluster.privateAccessSecurityGroupIds[0] must be a security group id such as sg-0123456789abcdef0; got "runner"`,
+        },
+        {
+            what: "more public CIDRs than EKS accepts",
+            set: {
+                "cluster.publicAccessCidrs": JSON.stringify(Array.from({ length: 41 }, (_, i) => `198.51.100.${i}/32`)),
+            },
+            error: `${ns}:cluster.publicAccessCidrs must list at most 40 CIDRs (the EKS limit per cluster); got `,
         },
         {
             what: "public endpoint without CIDRs",

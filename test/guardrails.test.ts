@@ -1,14 +1,18 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { EngineMode, ProgramRun } from "../harness/engine";
+import { EngineMode, ProgramRun, RecordedResource } from "../harness/engine";
 import { REPO_ROOT } from "../harness/stack-config";
 import { formatViolations, mandatoryViolations, runPolicies } from "../policy/offline";
 import { validateKubernetesObjects } from "../policy/schema/kubernetes";
 import { synthCommand } from "../scripts/lib/cli";
 import { checkGuardrails, isKubernetesObject, policyEnvironment } from "../scripts/lib/guardrails";
 import { tmpDir } from "../scripts/lib/synthesize";
+import { EKS_VERSIONS } from "../components/eks-versions";
 import { stackRun } from "./shared-runs";
+
+/** The EKS support calendar is read for the day the versions were reviewed, not the day tests run. */
+const KNOBS = { eksSupportAsOf: EKS_VERSIONS.reviewedOn };
 
 const runs = new Map<string, ProgramRun>();
 before(async function () {
@@ -50,7 +54,7 @@ for (const stack of ["dev", "prod"]) {
             });
 
             it("validates every Kubernetes object against its schema and the cert-manager values", async () => {
-                const report = await checkGuardrails(run());
+                const report = await checkGuardrails(run(), KNOBS);
                 assert.strictEqual(report.schema.length, run().resources.filter(isKubernetesObject).length);
                 assert.deepStrictEqual(
                     report.schema.filter((s) => s.errors.length),
@@ -63,7 +67,86 @@ for (const stack of ["dev", "prod"]) {
     }
 }
 
-const violationsOf = (run: ProgramRun) => runPolicies(run.resources, { environment: policyEnvironment(run.stack) });
+const violationsOf = (run: ProgramRun) =>
+    runPolicies(run.resources, { ...KNOBS, environment: policyEnvironment(run.stack) });
+
+describe("guardrails catch the program's pre-fix forms (issue 11), each on its own", () => {
+    // Props as recorded, without the wire form, so the rules read the edited props.
+    type Resource = Omit<RecordedResource, "wire">;
+    type Mutation = (resources: Resource[]) => Resource[];
+    const one = (rs: Resource[], type: string, name: string) => {
+        const r = rs.find((x) => x.type === type && x.name === name);
+        assert.ok(r, `${type} ${name} exists`);
+        return r;
+    };
+    const cases: { what: string; rule: string; mutate: Mutation }[] = [
+        {
+            what: "coredns enabled inside eks.Cluster with skipDefaultNodeGroup (pulumi-eks#1819)",
+            rule: "eks-coredns-after-nodes",
+            mutate: (rs) => {
+                one(rs, "eks:index:Cluster", "cluster-eks").props.corednsAddonOptions = {
+                    enabled: true,
+                    version: "v1.14.3-eksbuild.3",
+                };
+                return rs;
+            },
+        },
+        {
+            what: "coredns created before the node group",
+            rule: "eks-addons-after-nodes",
+            mutate: (rs) => {
+                const ng = one(rs, "eks:index:ManagedNodeGroup", "cluster-nodes").urn;
+                const dns = one(rs, "aws:eks/addon:Addon", "cluster-coredns");
+                dns.dependencies = dns.dependencies.filter((d) => d !== ng);
+                dns.dependsOn = dns.dependsOn?.filter((d) => d !== ng);
+                return rs;
+            },
+        },
+        {
+            what: "vpc-cni left to mostRecent",
+            rule: "eks-addon-versions-pinned",
+            mutate: (rs) => {
+                delete (one(rs, "eks:index:Cluster", "cluster-eks").props.vpcCniOptions as Record<string, unknown>)
+                    .addonVersion;
+                return rs;
+            },
+        },
+        {
+            what: "a private endpoint with no 443 rule for the runner (pulumi-eks#1134)",
+            rule: "eks-private-endpoint-runner-path",
+            mutate: (rs) => rs.filter((r) => r.type !== "aws:ec2/securityGroupRule:SecurityGroupRule"),
+        },
+        {
+            what: "Kubernetes 1.33, past standard support",
+            rule: "eks-kubernetes-version-supported",
+            mutate: (rs) => {
+                one(rs, "eks:index:Cluster", "cluster-eks").props.version = "1.33";
+                return rs;
+            },
+        },
+        {
+            what: "the node group on pulumi-eks's launch template (no encrypted flag)",
+            rule: "eks-nodes-encrypted-volumes",
+            mutate: (rs) => {
+                const ng = one(rs, "eks:index:ManagedNodeGroup", "cluster-nodes");
+                delete ng.props.launchTemplate;
+                ng.props.enableIMDSv2 = true;
+                return rs.filter((r) => r.type !== "aws:ec2/launchTemplate:LaunchTemplate");
+            },
+        },
+    ];
+    for (const c of cases) {
+        it(`${c.what}: ${c.rule} is a mandatory violation in prod`, () => {
+            const rs = (JSON.parse(JSON.stringify(runs.get("prod/test")!.resources)) as RecordedResource[]).map(
+                ({ wire: _wire, ...r }): Resource => r,
+            );
+            const before = mandatoryViolations(runPolicies(rs, { ...KNOBS, environment: "prod" }));
+            assert.deepStrictEqual(before, [], "the program as it is passes");
+            const after = mandatoryViolations(runPolicies(c.mutate(rs), { ...KNOBS, environment: "prod" }));
+            assert.deepStrictEqual([...new Set(after.map((v) => v.policy))], [c.rule], formatViolations(after));
+        });
+    }
+});
 
 describe("guardrails catch a broken program", () => {
     it("a string runAsNonRoot in the checkout Deployment fails the schema", async () => {

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import {
-    CLOUDWATCH_OBSERVABILITY_ADDON_VERSION,
     CONTAINER_INSIGHTS_STREAMS,
+    CONTAINER_INSIGHTS_WRITTEN_STREAMS,
     ClusterLogGroups,
     ContainerInsightsAgent,
     containerInsightsStreams,
@@ -75,7 +75,6 @@ describe("logging: which Container Insights groups the add-on writes (AL2023 / B
                 .filter((n) => n.startsWith(prefix))
                 .map((n) => n.slice(prefix.length));
             assert.deepStrictEqual(created, written, `groups created vs written by ${String(addonVersion)}`);
-            assert.ok(!created.includes("host"), `${String(addonVersion)} writes no host logs on AL2023`);
         });
     }
 });
@@ -85,7 +84,7 @@ describe("logging: ContainerInsightsAgent refuses groups it does not write", () 
         arn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC",
         issuerUrl: "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC",
     };
-    const build = (streams?: readonly (typeof CONTAINER_INSIGHTS_STREAMS)[number][]) =>
+    const build = (streams?: readonly (typeof CONTAINER_INSIGHTS_STREAMS)[number][], addonVersion?: string) =>
         runWithMocks(
             () => {
                 const logGroups = new ClusterLogGroups("logs", {
@@ -97,7 +96,7 @@ describe("logging: ContainerInsightsAgent refuses groups it does not write", () 
                     partition: "aws",
                     containerInsightsStreams: streams,
                 });
-                new ContainerInsightsAgent("ci", { clusterName: "c", oidc: OIDC, logGroups });
+                new ContainerInsightsAgent("ci", { clusterName: "c", oidc: OIDC, logGroups, addonVersion });
             },
             { project: "checkout-platform", stack: "unit", mode: "test" },
         );
@@ -106,23 +105,18 @@ describe("logging: ContainerInsightsAgent refuses groups it does not write", () 
         const run = await build();
         assert.deepStrictEqual(
             ofType(run, "aws:cloudwatch/logGroup:LogGroup").map((g) => g.props.name),
-            [
-                "/aws/eks/c/cluster",
-                ...["application", "dataplane", "performance"].map((s) => `/aws/containerinsights/c/${s}`),
-            ],
+            ["/aws/eks/c/cluster", ...CONTAINER_INSIGHTS_WRITTEN_STREAMS.map((s) => `/aws/containerinsights/c/${s}`)],
         );
     });
 
-    it("throws on a pre-created host group the pinned add-on never writes, and on a written group left to the agent", async () => {
+    it("throws on a pre-created group the add-on never writes (host before chart 4.6.0), and on a written group left to the agent", async () => {
         await assert.rejects(
-            build(CONTAINER_INSIGHTS_STREAMS),
-            new RegExp(
-                `ci: add-on ${CLOUDWATCH_OBSERVABILITY_ADDON_VERSION} writes .*nothing writes the pre-created host`,
-            ),
+            build(CONTAINER_INSIGHTS_STREAMS, "v4.3.0-eksbuild.1"),
+            /ci: add-on v4\.3\.0-eksbuild\.1 writes .*nothing writes the pre-created host/,
         );
         await assert.rejects(
             build(["application", "performance"]),
-            /dataplane would be created by the agent, unmanaged/,
+            /dataplane, host would be created by the agent, unmanaged/,
         );
     });
 });

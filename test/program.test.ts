@@ -2,6 +2,7 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { ProgramRun, lastRunResources, runProgram } from "../harness/engine";
 import { FAKE_ACCOUNT } from "../harness/mocks";
+import { EKS_VERSIONS } from "../components/eks-versions";
 import { at, byUrn, find, ofType, typeCounts } from "./helpers";
 import { stackRun } from "./shared-runs";
 
@@ -14,6 +15,8 @@ const T = {
     role: "aws:iam/role:Role",
     repo: "aws:ecr/repository:Repository",
     addon: "aws:eks/addon:Addon",
+    launchTemplate: "aws:ec2/launchTemplate:LaunchTemplate",
+    sgRule: "aws:ec2/securityGroupRule:SecurityGroupRule",
     release: "kubernetes:helm.sh/v3:Release",
     issuer: "kubernetes:cert-manager.io/v1:ClusterIssuer",
     deployment: "kubernetes:apps/v1:Deployment",
@@ -61,11 +64,60 @@ for (const stack of ["dev", "prod"]) {
             assert.strictEqual(cluster.props.nodeAssociatePublicIpAddress, false);
             assert.strictEqual(cluster.props.endpointPrivateAccess, true);
             assert.strictEqual(at(cluster.props, "vpcCniOptions.enableNetworkPolicy"), true);
-            assert.deepStrictEqual(Object.keys(cluster.props.accessEntries as object), ["platformAdmin"]);
-            assert.strictEqual(
-                at(cluster.props, "accessEntries.platformAdmin.accessPolicies.clusterAdmin.policyArn"),
-                "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
-            );
+            assert.strictEqual(cluster.props.version, "1.36");
+        });
+
+        it("gives the deploy and preview roles access entries, and none to the role that creates the cluster", () => {
+            const cluster = find(run(), T.cluster, "cluster-eks");
+            const account = stack === "dev" ? "111111111111" : "222222222222";
+            const entries = cluster.props.accessEntries as Record<string, { principalArn: string }>;
+            // platform-admin runs the first `up` (cluster.bootstrapRoleArn): EKS makes it admin
+            // itself, and an explicit entry for it would fail with 409 (pulumi-eks#2373).
+            assert.deepStrictEqual(Object.fromEntries(Object.entries(entries).map(([k, e]) => [k, e.principalArn])), {
+                deploy: `arn:aws:iam::${account}:role/platform-deploy`,
+                preview: `arn:aws:iam::${account}:role/platform-preview`,
+            });
+            for (const key of Object.keys(entries))
+                assert.deepStrictEqual(at(entries, `${key}.accessPolicies.clusterAdmin`), {
+                    policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+                    accessScope: { type: "cluster" },
+                });
+        });
+
+        it("pins vpc-cni and kube-proxy inside eks.Cluster and keeps coredns out of it", () => {
+            const cluster = find(run(), T.cluster, "cluster-eks");
+            assert.strictEqual(at(cluster.props, "vpcCniOptions.addonVersion"), EKS_VERSIONS.addons["vpc-cni"]);
+            assert.strictEqual(at(cluster.props, "kubeProxyAddonOptions.version"), EKS_VERSIONS.addons["kube-proxy"]);
+            assert.strictEqual(at(cluster.props, "corednsAddonOptions.enabled"), false);
+        });
+
+        it("creates coredns, the Pod Identity agent and metrics-server after the node group, at pinned builds", () => {
+            const ng = find(run(), T.nodeGroup, "cluster-nodes");
+            const addons = ofType(run(), T.addon).filter((a) => a.parent?.endsWith("::cluster"));
+            assert.deepStrictEqual(addons.map((a) => a.props.addonName).sort(), [
+                "coredns",
+                "eks-pod-identity-agent",
+                "metrics-server",
+            ]);
+            for (const a of addons) {
+                // pulumi-eks#1819: an add-on with pods created before any node stays DEGRADED.
+                assert.ok(a.dependencies.includes(ng.urn), `${String(a.props.addonName)} waits for the node group`);
+                assert.strictEqual(
+                    a.props.addonVersion,
+                    EKS_VERSIONS.addons[a.props.addonName as keyof typeof EKS_VERSIONS.addons],
+                );
+            }
+            assert.strictEqual(find(run(), T.addon, "cluster-coredns").props.preserve, true);
+        });
+
+        it("makes every Kubernetes object wait for the nodes, cluster DNS and the runner's API path", () => {
+            const provider = find(run(), T.k8sProvider, "cluster-k8s");
+            for (const dep of [
+                find(run(), T.nodeGroup, "cluster-nodes"),
+                find(run(), T.addon, "cluster-coredns"),
+                ...ofType(run(), T.sgRule),
+            ])
+                assert.ok(provider.dependencies.includes(dep.urn), `the provider waits for ${dep.name}`);
         });
 
         it("creates the control-plane log group before the cluster, named after it", () => {
@@ -75,15 +127,30 @@ for (const stack of ["dev", "prod"]) {
             assert.ok(cluster.dependencies.includes(group.urn), "the cluster must depend on its log group");
         });
 
-        it("puts the managed node group in the VPC's private subnets with IMDSv2", () => {
+        it("puts the managed node group in the VPC's private subnets, on its own launch template", () => {
             const ng = find(run(), T.nodeGroup, "cluster-nodes");
+            const lt = find(run(), T.launchTemplate, "cluster-nodes-lt");
             assert.deepStrictEqual(ng.props.subnetIds, [
                 "subnet-01000000000000000",
                 "subnet-01100000000000000",
                 "subnet-01200000000000000",
             ]);
-            assert.strictEqual(ng.props.enableIMDSv2, true);
-            assert.strictEqual(ng.props.version, "1.33");
+            assert.strictEqual(ng.props.version, "1.36");
+            assert.deepStrictEqual(ng.props.launchTemplate, { id: "cluster-nodes-lt-id", version: "1" });
+            // pulumi-eks rejects enableIMDSv2 or diskSize beside a launch template of our own.
+            assert.strictEqual(ng.props.enableIMDSv2, undefined);
+            assert.strictEqual(ng.props.diskSize, undefined);
+            assert.deepStrictEqual(lt.props.metadataOptions, {
+                httpEndpoint: "enabled",
+                httpTokens: "required",
+                httpPutResponseHopLimit: 2,
+            });
+            assert.deepStrictEqual(lt.props.blockDeviceMappings, [
+                {
+                    deviceName: "/dev/xvda",
+                    ebs: { volumeSize: 50, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
+                },
+            ]);
         });
 
         it("writes container logs through the CloudWatch add-on, under an IRSA role pinned to its service account", () => {
@@ -155,6 +222,7 @@ for (const stack of ["dev", "prod"]) {
                 "checkoutServiceName",
                 "clusterIssuers",
                 "clusterName",
+                "clusterSecurityGroupId",
                 "ecrRepositoryUrl",
                 "kubeconfig",
                 "logGroupNames",
@@ -165,7 +233,7 @@ for (const stack of ["dev", "prod"]) {
             assert.strictEqual(run().outputs.checkoutServiceName, "checkout-service");
             assert.deepStrictEqual(run().outputs.logGroupNames, [
                 `/aws/eks/checkout-${stack}/cluster`,
-                ...["application", "dataplane", "performance"].map(
+                ...["application", "dataplane", "host", "performance"].map(
                     (s) => `/aws/containerinsights/checkout-${stack}/${s}`,
                 ),
             ]);
@@ -180,13 +248,14 @@ describe("program: what differs between dev and prod", () => {
     const prod = () => runs.prod;
     const both = <T>(f: (r: ProgramRun) => T) => ({ dev: f(dev()), prod: f(prod()) });
 
-    it("resource counts differ only by prod's KMS keys and cert-manager's DNS01 role", () => {
+    it("resource counts differ only by prod's KMS keys, cert-manager's DNS01 role and its API ingress rule", () => {
         const d = typeCounts(dev());
         const p = typeCounts(prod());
         const diff: Record<string, [number, number]> = {};
         for (const t of new Set([...Object.keys(d), ...Object.keys(p)]))
             if (d[t] !== p[t]) diff[t] = [d[t] ?? 0, p[t] ?? 0];
         assert.deepStrictEqual(diff, {
+            "aws:ec2/securityGroupRule:SecurityGroupRule": [0, 1],
             "aws:iam/role:Role": [2, 3],
             "aws:iam/rolePolicy:RolePolicy": [0, 1],
             "aws:kms/alias:Alias": [0, 1],
@@ -205,12 +274,29 @@ describe("program: what differs between dev and prod", () => {
         );
     });
 
-    it("API endpoint: public for an allow-list in dev, private in prod", () => {
+    it("API endpoint: public for an allow-list in dev, private with a 443 rule for the in-VPC runner in prod", () => {
         const c = both((r) => find(r, T.cluster, "cluster-eks").props);
         assert.strictEqual(c.dev.endpointPublicAccess, true);
         assert.deepStrictEqual(c.dev.publicAccessCidrs, ["203.0.113.0/24"]);
+        assert.deepStrictEqual(ofType(dev(), T.sgRule), []);
         assert.strictEqual(c.prod.endpointPublicAccess, false);
         assert.strictEqual(c.prod.publicAccessCidrs, undefined);
+        const rule = find(prod(), T.sgRule, "cluster-api-cidr-10-0-0-0-16");
+        assert.deepStrictEqual(
+            { ...rule.props, description: undefined },
+            {
+                type: "ingress",
+                protocol: "tcp",
+                fromPort: 443,
+                toPort: 443,
+                cidrBlocks: ["10.0.0.0/16"],
+                // The mock's clusterSecurityGroupId of eks.Cluster: the rule is on the cluster's group.
+                securityGroupId: "sg-0c1a2b3c4d5e6f701",
+                description: undefined,
+            },
+        );
+        assert.ok(rule.dependencies.includes(find(prod(), T.cluster, "cluster-eks").urn));
+        assert.strictEqual(prod().outputs.clusterSecurityGroupId, "sg-0c1a2b3c4d5e6f701");
     });
 
     it("control-plane logs: api/audit/authenticator in dev, all five in prod; deletion protection only in prod", () => {
@@ -228,7 +314,7 @@ describe("program: what differs between dev and prod", () => {
 
     it("log retention 30 days unencrypted in dev, 365 days KMS-encrypted in prod (key usable by CloudWatch Logs)", () => {
         const groups = both((r) => ofType(r, T.logGroup));
-        assert.strictEqual(groups.dev.length, 4);
+        assert.strictEqual(groups.dev.length, 5);
         assert.ok(groups.dev.every((g) => g.props.retentionInDays === 30 && g.props.kmsKeyId === undefined));
         assert.ok(
             groups.prod.every(

@@ -51,12 +51,14 @@ describe("synth: output", () => {
         for (const s of Object.values(syntheses)) {
             const json = s.files.get("resources.json")!;
             assert.ok(!json.includes("123456789012"), "no fake account id");
-            // The only ARNs are the ones the stack's config gives (the admin role); none is invented.
+            // The only ARNs are the ones the stack's config gives (the roles with access entries: the
+            // deploy and preview roles; the admin role bootstraps the cluster); none is invented.
             const arns = json.match(/arn:aws:(kms|iam|ecr|eks):[a-z0-9-]*:\d{12}:[^"]+/g) ?? [];
-            assert.deepStrictEqual(
-                [...new Set(arns)],
-                [`arn:aws:iam::${s.stack === "dev" ? "1".repeat(12) : "2".repeat(12)}:role/platform-admin`],
-            );
+            const account = s.stack === "dev" ? "1".repeat(12) : "2".repeat(12);
+            assert.deepStrictEqual([...new Set(arns)].sort(), [
+                `arn:aws:iam::${account}:role/platform-deploy`,
+                `arn:aws:iam::${account}:role/platform-preview`,
+            ]);
             assert.ok(json.includes(KNOWN_AFTER_DEPLOY));
         }
         assert.match(

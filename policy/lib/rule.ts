@@ -2,7 +2,7 @@
  * The shape every guardrail rule has, and the two builders that give it that shape.
  *
  * A rule is an ordinary @pulumi/policy policy object (so `new PolicyPack` takes it as is and tests
- * call `validateResource` / `validateStack` directly) plus `tier` (B or P, see config.ts) and, for
+ * call `validateResource` / `validateStack` directly) plus `tier` (B, P or W, see config.ts) and, for
  * resource rules, `resourceTypes`: the Pulumi types it reads, in both views a rule can see (the
  * component boundary the mock engine records, e.g. `eks:index:Cluster`, and the real children a
  * live preview sends, e.g. `aws:eks/cluster:Cluster`).
@@ -19,7 +19,15 @@ import type {
     StackValidationArgs,
     StackValidationPolicy,
 } from "@pulumi/policy";
-import { KnobName, PolicyKnobs, Tier, configSchemaFor, resolveKnobs } from "../config";
+import {
+    DEFAULT_ENVIRONMENT,
+    KnobName,
+    PolicyKnobs,
+    Tier,
+    configSchemaFor,
+    levelForTier,
+    resolveKnobs,
+} from "../config";
 import { Rec, isRecord, plain } from "./values";
 
 interface RuleMeta {
@@ -78,7 +86,8 @@ function metadata(def: RuleDef) {
     return {
         name: def.name,
         description: def.description,
-        enforcementLevel: "mandatory" as const,
+        // The level with no policy-pack config: the prod one (W rules stay advisory).
+        enforcementLevel: levelForTier(def.tier, DEFAULT_ENVIRONMENT),
         tier: def.tier,
         remediation: def.remediation,
         remediationSteps: def.remediation,

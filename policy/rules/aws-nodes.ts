@@ -7,6 +7,7 @@
 import { StackGraph, label } from "../lib/graph";
 import { resourceRule, stackRule } from "../lib/rule";
 import { Rec, UNKNOWN, at, list, show, stringList } from "../lib/values";
+import { volumeEncryptionProblems } from "../lib/volumes";
 import { EKS_COMPONENT } from "./aws-eks";
 
 const MANAGED_NODE_GROUP = "eks:index:ManagedNodeGroup";
@@ -14,6 +15,8 @@ const NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";
 const SELF_MANAGED = ["eks:index:NodeGroup", "eks:index:NodeGroupV2"];
 const LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate";
 const AWSX_VPC = "awsx:ec2:Vpc";
+const EBS_DEFAULT_ENCRYPTION = "aws:ebs/encryptionByDefault:EncryptionByDefault";
+export const EC2_NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass";
 
 /** Whether @pulumi/eks creates its self-managed default node group for these ClusterOptions. */
 function hasDefaultNodeGroup(cluster: Rec): boolean {
@@ -172,6 +175,38 @@ export const eksNodesPrivateSubnets = stackRule({
     },
 });
 
+export const eksNodesEncryptedVolumes = stackRule({
+    name: "eks-nodes-encrypted-volumes",
+    description:
+        "Node volumes are explicitly encrypted: every node group launches from a launch template (or Karpenter EC2NodeClass) whose EBS block devices set encrypted, or the stack turns on EBS encryption by default.",
+    tier: "B",
+    remediation:
+        "give each managed node group a launch template whose blockDeviceMappings set ebs.encrypted (gp3, optional KMS key), set encrypted: true on every EC2NodeClass block device, or create aws.ebs.EncryptionByDefault.",
+    check: (s) => {
+        const g = new StackGraph(s.resources);
+        // Account-wide encryption by default encrypts every new volume, whatever a template says.
+        if (g.ofType(EBS_DEFAULT_ENCRYPTION).some((r) => g.props(r).enabled !== false)) return;
+        for (const ng of g.ofType(MANAGED_NODE_GROUP, NODE_GROUP)) {
+            const lt = g.props(ng).launchTemplate;
+            if (lt !== undefined) continue; // the template is checked below (or is not this stack's)
+            // pulumi-eks 4.3.0 nodes/nodegroup.ts createMNGCustomLaunchTemplate (2261-2270) maps only
+            // volumeSize, and without any template EKS uses its own: neither sets `encrypted`.
+            s.report(
+                `${label(ng)} has no launch template of its own, so its root volume is encrypted only if the account encrypts new EBS volumes by default`,
+                ng.urn,
+            );
+        }
+        for (const lt of g.ofType(LAUNCH_TEMPLATE)) {
+            const problems = volumeEncryptionProblems(g.props(lt).blockDeviceMappings, "launch template");
+            if (problems !== UNKNOWN) for (const p of problems) s.report(`${label(lt)}: ${p}`, lt.urn);
+        }
+        for (const nc of g.ofType(EC2_NODE_CLASS)) {
+            const problems = volumeEncryptionProblems(at(g.props(nc), "spec", "blockDeviceMappings"), "EC2NodeClass");
+            if (problems !== UNKNOWN) for (const p of problems) s.report(`${label(nc)}: ${p}`, nc.urn);
+        }
+    },
+});
+
 export const nodeRules = [
     eksManagedNodeGroupsOnly,
     eksNodesPrivate,
@@ -180,4 +215,5 @@ export const nodeRules = [
     eksNodeGroupMinSize,
     vpcNatGatewayPerAz,
     eksNodesPrivateSubnets,
+    eksNodesEncryptedVolumes,
 ];

@@ -26,6 +26,7 @@ const P_RULES = [
     "eks-control-plane-all-log-types",
     "eks-deletion-protection",
     "eks-endpoint-restricted",
+    "eks-kubernetes-version-supported",
     "eks-nodegroup-min-size",
     "k8s-hpa-prod-min-replicas",
     "vpc-nat-gateway-per-az",
@@ -39,14 +40,26 @@ describe("enforcement", () => {
             assert.match(p.name, /^[a-z0-9-]+$/);
             assert.notEqual(p.name, "all", '"all" is reserved by the engine');
             assert.ok(p.description.length > 10, `${p.name} has a description`);
-            assert.equal(p.enforcementLevel, "mandatory", `${p.name} defaults to mandatory (prod)`);
-            assert.ok(["B", "P"].includes(p.tier));
+            assert.equal(
+                p.enforcementLevel,
+                p.tier === "W" ? "advisory" : "mandatory",
+                `${p.name} defaults to its prod level`,
+            );
+            assert.ok(["B", "P", "W"].includes(p.tier));
             assert.ok(p.remediationSteps && p.remediationSteps === p.remediation, `${p.name} has remediation text`);
             assert.ok(
                 !("enforcementLevel" in (p.configSchema?.properties ?? {})),
                 "the engine rejects enforcementLevel in a schema",
             );
         }
+    });
+
+    it("the W rules are warnings: advisory in every environment", () => {
+        assert.deepEqual(
+            allPolicies.filter((p) => p.tier === "W").map((p) => p.name),
+            ["eks-kubernetes-version-support-ending"],
+        );
+        for (const env of ["dev", "prod"] as const) assert.equal(levelForTier("W", env), "advisory");
     });
 
     it("the P rules are the prod-only ones", () => {
@@ -99,11 +112,13 @@ describe("enforcement", () => {
         assert.deepEqual(resolveKnobs({}), KNOB_DEFAULTS);
         assert.throws(() => resolveKnobs({ minLogRetentionDays: "90" }), /minLogRetentionDays/);
         assert.throws(() => resolveKnobs({ allowedRegistries: "ecr" }), /allowedRegistries/);
+        assert.equal(resolveKnobs({ eksSupportAsOf: "2026-12-01" }).eksSupportAsOf, "2026-12-01");
+        assert.throws(() => resolveKnobs({ eksSupportAsOf: "1 Dec 2026" }), /eksSupportAsOf/);
     });
 
     it("policy/README.md lists every rule with its tier", () => {
         const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
-        const listed = [...readme.matchAll(/^\| `([a-z0-9-]+)`\s*\| ([BP])\s*\|/gm)].map((m) => `${m[1]} ${m[2]}`);
+        const listed = [...readme.matchAll(/^\| `([a-z0-9-]+)`\s*\| ([BPW])\s*\|/gm)].map((m) => `${m[1]} ${m[2]}`);
         assert.deepEqual(
             listed,
             allPolicies.map((p) => `${p.name} ${p.tier}`),

@@ -19,11 +19,18 @@ const ALL_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "sc
 
 type Props = Record<string, unknown>;
 
+export const DEPLOY_ROLE = `arn:aws:iam::${ACCOUNT}:role/platform-deploy`;
+export const PREVIEW_ROLE = `arn:aws:iam::${ACCOUNT}:role/platform-preview`;
+const CLUSTER_ADMIN = {
+    policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+    accessScope: { type: "cluster" },
+};
+
 // ---- AWS, mock view (component inputs) -------------------------------------------------------
 
 export const eksClusterComponent = (): Props => ({
     name: CLUSTER_NAME,
-    version: "1.33",
+    version: "1.36",
     upgradePolicy: { supportType: "STANDARD" },
     vpcId: "vpc-0123",
     privateSubnetIds: [...PRIVATE_SUBNETS],
@@ -39,12 +46,18 @@ export const eksClusterComponent = (): Props => ({
     endpointPublicAccess: true,
     publicAccessCidrs: ["203.0.113.0/24"],
     deletionProtection: true,
-    vpcCniOptions: { enableNetworkPolicy: true },
+    vpcCniOptions: { enableNetworkPolicy: true, addonVersion: "v1.23.1-eksbuild.1" },
+    kubeProxyAddonOptions: { enabled: true, version: "v1.36.0-eksbuild.14" },
+    corednsAddonOptions: { enabled: false },
+    accessEntries: {
+        deploy: { principalArn: DEPLOY_ROLE, accessPolicies: { admin: CLUSTER_ADMIN } },
+        preview: { principalArn: PREVIEW_ROLE, accessPolicies: { admin: CLUSTER_ADMIN } },
+    },
 });
 
 export const managedNodeGroup = (): Props => ({
     cluster: "cluster-ref",
-    version: "1.33",
+    version: "1.36",
     subnetIds: [...PRIVATE_SUBNETS],
     instanceTypes: ["t3.large"],
     amiType: "AL2023_x86_64_STANDARD",
@@ -62,7 +75,7 @@ export const awsxVpc = (): Props => ({
 
 export const awsEksCluster = (): Props => ({
     name: CLUSTER_NAME,
-    version: "1.33",
+    version: "1.36",
     enabledClusterLogTypes: [...ALL_LOG_TYPES],
     encryptionConfig: { provider: { keyArn: KEY_ARN("secrets") }, resources: ["secrets"] },
     accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
@@ -86,11 +99,13 @@ export const awsNodeGroup = (): Props => ({
 export const launchTemplate = (): Props => ({
     metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 2, httpEndpoint: "enabled" },
     networkInterfaces: [{ associatePublicIpAddress: "false" }],
+    blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: 50, volumeType: "gp3", encrypted: "true" } }],
 });
 
 export const vpcCniAddon = (): Props => ({
     clusterName: CLUSTER_NAME,
     addonName: "vpc-cni",
+    addonVersion: "v1.23.1-eksbuild.1",
     configurationValues: JSON.stringify({ enableNetworkPolicy: "true" }),
 });
 
@@ -409,6 +424,7 @@ export const T = {
     role: "aws:iam/role:Role",
     policy: "aws:iam/policy:Policy",
     addon: "aws:eks/addon:Addon",
+    launchTemplate: "aws:ec2/launchTemplate:LaunchTemplate",
     k8sProvider: "pulumi:providers:kubernetes",
     ns: "kubernetes:core/v1:Namespace",
     sa: "kubernetes:core/v1:ServiceAccount",
@@ -424,6 +440,8 @@ export const T = {
 /** The program, as the mock engine records it: components with inputs, no component children. */
 export function compliantStack(): StackFixture[] {
     const k8s = { provider: K8S_PROVIDER };
+    // The program's node group: its own launch template (encrypted disks, IMDSv2) instead of enableIMDSv2.
+    const { enableIMDSv2: _imds, ...nodeGroup } = managedNodeGroup();
     return [
         { key: "vpc", type: T.vpc, props: awsxVpc() },
         { key: "logs-key", type: T.key, props: logsKmsKey() },
@@ -441,8 +459,21 @@ export function compliantStack(): StackFixture[] {
             props: eksClusterComponent(),
             dependsOn: ["vpc", "secrets-key", "control-plane-logs"],
         },
-        { key: "nodes", type: T.mng, props: managedNodeGroup(), dependsOn: ["eks", "vpc"] },
+        { key: "nodes-lt", type: T.launchTemplate, props: launchTemplate() },
+        {
+            key: "nodes",
+            type: T.mng,
+            props: { ...nodeGroup, launchTemplate: { id: "lt-0123", version: "1" } },
+            dependsOn: ["eks", "vpc", "nodes-lt"],
+            propertyDependencies: { launchTemplate: ["nodes-lt"] },
+        },
         { key: "vpc-cni", type: T.addon, props: vpcCniAddon(), dependsOn: ["eks"] },
+        {
+            key: "coredns",
+            type: T.addon,
+            props: { clusterName: CLUSTER_NAME, addonName: "coredns", addonVersion: "v1.14.3-eksbuild.3" },
+            dependsOn: ["eks", "nodes"],
+        },
         { key: "repo", type: T.repo, props: ecrRepository() },
         {
             key: "repo-lifecycle",
@@ -586,7 +617,11 @@ const snsTopicPolicy = (): Props => ({
 export const FIXTURES: Readonly<Record<string, () => Props>> = {
     "eks:index:Cluster": eksClusterComponent,
     "eks:index:ManagedNodeGroup": managedNodeGroup,
-    "eks:index:VpcCniAddon": () => ({ clusterName: CLUSTER_NAME, enableNetworkPolicy: true }),
+    "eks:index:VpcCniAddon": () => ({
+        clusterName: CLUSTER_NAME,
+        enableNetworkPolicy: true,
+        addonVersion: "v1.23.1-eksbuild.1",
+    }),
     "awsx:ec2:Vpc": awsxVpc,
     "aws:eks/cluster:Cluster": awsEksCluster,
     "aws:eks/nodeGroup:NodeGroup": awsNodeGroup,

@@ -13,6 +13,12 @@ import type { GuardrailResourcePolicy, GuardrailStackPolicy } from "../lib/rule"
 export const STACK = "prod";
 export const PROJECT = "checkout-platform";
 
+/**
+ * Knobs every rule test runs with unless it sets its own: the EKS support calendar is read for a
+ * fixed day (the day the pinned versions were reviewed), so no test depends on the date it runs.
+ */
+export const TEST_KNOBS = { eksSupportAsOf: "2026-12-01" } as const;
+
 /** The resource options of a resource that sets none (a fresh object each time: rules may not share it). */
 function defaultOpts() {
     return {
@@ -65,7 +71,7 @@ export function resourceArgs(
         stackTags: new Map(),
         isType: () => false,
         asType: () => undefined,
-        getConfig: <T extends object>() => (o.config ?? {}) as T,
+        getConfig: <T extends object>() => ({ ...TEST_KNOBS, ...(o.config ?? {}) }) as T,
         notApplicable: (reason?: string): never => {
             throw new NotApplicable(reason);
         },
@@ -138,7 +144,7 @@ export function stackArgs(fixtures: readonly StackFixture[], config: object = {}
     return {
         resources: [...byKey.values()],
         stackTags: new Map(),
-        getConfig: <T extends object>() => config as T,
+        getConfig: <T extends object>() => ({ ...TEST_KNOBS, ...config }) as T,
         notApplicable: (reason?: string): never => {
             throw new NotApplicable(reason);
         },

@@ -130,7 +130,7 @@ describe("the policy pack over gRPC (as the Pulumi CLI runs it)", function () {
         client?.close();
     });
 
-    it("announces every rule, mandatory by default, with its config schema", async () => {
+    it("announces every rule, mandatory by default (W rules advisory), with its config schema", async () => {
         const info = await call(client!, "getAnalyzerInfo", new Empty());
         assert.equal(info.getName(), "checkout-platform");
         const policies = (info.getPoliciesList() as Message[]).map((p) => ({
@@ -142,7 +142,9 @@ describe("the policy pack over gRPC (as the Pulumi CLI runs it)", function () {
             policies.map((p) => p.name),
             allPolicies.map((p) => p.name),
         );
-        assert.ok(policies.every((p) => p.level === LEVEL.MANDATORY));
+        const tier = new Map(allPolicies.map((p) => [p.name, p.tier]));
+        for (const p of policies)
+            assert.equal(p.level, tier.get(p.name) === "W" ? LEVEL.ADVISORY : LEVEL.MANDATORY, p.name);
         const registry = policies.find((p) => p.name === "k8s-image-allowed-registry");
         assert.ok(registry?.schema, "the registry rule announces its config schema");
     });

@@ -10,6 +10,7 @@ import type { PolicyProviderResource } from "@pulumi/policy";
 import type { GuardrailResourcePolicy } from "../lib/rule";
 import { allPolicies } from "../policies";
 import * as eks from "../rules/aws-eks";
+import * as deploy from "../rules/aws-eks-deploy";
 import * as ecr from "../rules/aws-ecr";
 import * as iam from "../rules/aws-iam";
 import * as kms from "../rules/aws-kms";
@@ -348,6 +349,126 @@ const TABLE: readonly RuleTable[] = [
         ],
     },
     // ---- nodes ----
+    // ---- EKS deploy hazards (aws-eks-deploy.ts) ----
+    {
+        rule: deploy.eksCorednsAfterNodes,
+        fail: [
+            {
+                type: EKS,
+                why: "coredns enabled with skipDefaultNodeGroup (the program before the fix)",
+                mutate: (p) => set(p, "corednsAddonOptions", { enabled: true }),
+                expect: /pulumi-eks#1819/,
+            },
+            {
+                type: EKS,
+                why: "configurationValues enable it too",
+                mutate: (p) => set(p, "corednsAddonOptions", { configurationValues: { replicaCount: 3 } }),
+                expect: /configures/,
+            },
+        ],
+        pass: [
+            {
+                type: EKS,
+                why: "Fargate: the add-on waits for the Fargate profile",
+                mutate: (p) => {
+                    set(p, "corednsAddonOptions", { enabled: true });
+                    set(p, "fargate", true);
+                },
+            },
+            {
+                type: EKS,
+                why: "the default node group is in the component (another rule forbids it)",
+                mutate: (p) => {
+                    set(p, "corednsAddonOptions", { enabled: true });
+                    set(p, "skipDefaultNodeGroup", false);
+                },
+            },
+        ],
+    },
+    {
+        rule: deploy.eksAddonVersionsPinned,
+        fail: [
+            {
+                type: EKS,
+                why: "vpc-cni floats",
+                mutate: (p) => del(p, "vpcCniOptions.addonVersion"),
+                expect: /vpcCniOptions\.addonVersion is not set.*vpc-cni/,
+            },
+            {
+                type: EKS,
+                why: "kube-proxy floats (enabled by default)",
+                mutate: (p) => del(p, "kubeProxyAddonOptions"),
+                expect: /kubeProxyAddonOptions\.version/,
+            },
+            {
+                type: EKS,
+                why: "coredns created in the component without a version",
+                mutate: (p) => set(p, "corednsAddonOptions", { enabled: true }),
+                expect: /corednsAddonOptions\.version/,
+            },
+            { type: "eks:index:VpcCniAddon", why: "no addonVersion", mutate: (p) => del(p, "addonVersion") },
+            {
+                type: ADDON,
+                why: "no addonVersion",
+                mutate: (p) => del(p, "addonVersion"),
+                expect: /"vpc-cni" add-on has no addonVersion/,
+            },
+        ],
+        pass: [
+            {
+                type: EKS,
+                why: "kube-proxy disabled, default VPC CNI: nothing to pin",
+                mutate: (p) => {
+                    set(p, "kubeProxyAddonOptions", { enabled: false });
+                    set(p, "useDefaultVpcCni", true);
+                    del(p, "vpcCniOptions");
+                },
+            },
+        ],
+    },
+    {
+        rule: deploy.eksKubernetesVersionSupported,
+        fail: [
+            ...forTypes([EKS, CLUSTER], "1.33, past standard support (the program before the fix)", (p) =>
+                set(p, "version", "1.33"),
+            ).map((c) => ({ ...c, expect: /left EKS standard support on 2026-07-29 \(125 days before 2026-12-01\)/ })),
+            {
+                type: EKS,
+                why: "1.36 read for a day after its end of standard support",
+                config: { eksSupportAsOf: "2027-08-02" },
+                expect: /left EKS standard support on 2027-08-02 \(0 days/,
+            },
+            {
+                type: EKS,
+                why: "not in the calendar",
+                mutate: (p) => set(p, "version", "1.29"),
+                expect: /not in the EKS support calendar/,
+            },
+            { type: CLUSTER, why: "no version at all", mutate: (p) => del(p, "version"), expect: /not pinned/ },
+        ],
+        pass: [
+            { type: EKS, why: "the last day of standard support", config: { eksSupportAsOf: "2027-08-01" } },
+            { type: EKS, why: "1.34 with 1 day left is only a warning", mutate: (p) => set(p, "version", "1.34") },
+        ],
+    },
+    {
+        rule: deploy.eksKubernetesVersionSupportEnding,
+        fail: [
+            ...forTypes([EKS, CLUSTER], "1.34, 1 day of standard support left", (p) => set(p, "version", "1.34"), {
+                expect: /leaves EKS standard support on 2026-12-02, in 1 day \(/,
+            }),
+            {
+                type: EKS,
+                why: "1.36, 90 days before its end",
+                config: { eksSupportAsOf: "2027-05-04" },
+                expect: /in 90 days/,
+            },
+        ],
+        pass: [
+            { type: EKS, why: "91 days before the end", config: { eksSupportAsOf: "2027-05-03" } },
+            { type: EKS, why: "already past: the P rule's job", mutate: (p) => set(p, "version", "1.33") },
+        ],
+    },
     {
         rule: nodes.eksManagedNodeGroupsOnly,
         fail: [

@@ -7,6 +7,7 @@ import * as assert from "node:assert/strict";
 import type { GuardrailStackPolicy } from "../lib/rule";
 import { allPolicies } from "../policies";
 import * as eks from "../rules/aws-eks";
+import * as deploy from "../rules/aws-eks-deploy";
 import * as ecr from "../rules/aws-ecr";
 import * as iam from "../rules/aws-iam";
 import * as logs from "../rules/aws-logs";
@@ -15,6 +16,7 @@ import * as helm from "../rules/k8s-helm";
 import * as k8s from "../rules/k8s-stack";
 import {
     CLUSTER_NAME,
+    DEPLOY_ROLE,
     IMAGE,
     PUBLIC_SUBNETS,
     T,
@@ -23,9 +25,11 @@ import {
     compliantStack,
     ecrLifecycleRules,
     irsaTrust,
+    launchTemplate,
 } from "./fixtures";
 import { K8S_PROVIDER, StackFixture, runStackRule, urnOf } from "./helpers";
 import { del, set } from "./paths";
+import { PULUMI_UNKNOWN_SENTINEL as UNKNOWN_SENTINEL } from "../lib/values";
 
 type Change = (stack: StackFixture[]) => StackFixture[];
 
@@ -103,7 +107,251 @@ const liveCluster: Change = chain(
     ),
 );
 
+/** The prod form: the public endpoint off. */
+const privateEndpoint: Change = edit("eks", (p) => {
+    set(p, "endpointPublicAccess", false);
+    del(p, "publicAccessCidrs");
+});
+const SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule";
+/** The program's rule: 443 from the in-VPC runner's CIDR on the cluster's security group. */
+const runnerRule = (props: Record<string, unknown> = {}): StackFixture => ({
+    key: "api-from-runner",
+    type: SG_RULE,
+    props: {
+        type: "ingress",
+        protocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        cidrBlocks: ["10.0.0.0/16"],
+        securityGroupId: "sg-0cluster",
+        ...props,
+    },
+    dependsOn: ["eks"],
+    propertyDependencies: { securityGroupId: ["eks"] },
+});
+const EC2_NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass";
+const nodeClass = (blockDeviceMappings?: unknown): StackFixture => ({
+    key: "default-nodeclass",
+    type: EC2_NODE_CLASS,
+    props: {
+        metadata: { name: "default" },
+        spec: {
+            amiSelectorTerms: [{ alias: "al2023@v20261115" }],
+            ...(blockDeviceMappings !== undefined ? { blockDeviceMappings } : {}),
+        },
+    },
+    provider: K8S_PROVIDER,
+});
+
 const TABLE: readonly StackTable[] = [
+    {
+        rule: deploy.eksAddonsAfterNodes,
+        fail: [
+            {
+                why: "coredns created before any node (pulumi-eks#1819)",
+                change: dependsOn("coredns", ["eks"]),
+                expect: /\(coredns\) does not wait for any node group/,
+            },
+            {
+                why: "metrics-server created before any node",
+                change: add({
+                    key: "metrics-server",
+                    type: T.addon,
+                    props: {
+                        clusterName: CLUSTER_NAME,
+                        addonName: "metrics-server",
+                        addonVersion: "v0.9.0-eksbuild.11",
+                    },
+                    dependsOn: ["eks"],
+                }),
+            },
+            {
+                why: "live: pulumi-eks's own coredns child, which waits for nothing",
+                change: chain(
+                    without("coredns"),
+                    add({
+                        key: "eks-coredns",
+                        type: T.addon,
+                        props: { clusterName: CLUSTER_NAME, addonName: "coredns" },
+                        parent: "eks",
+                    }),
+                ),
+            },
+        ],
+        pass: [
+            { why: "vpc-cni (a DaemonSet) before the nodes", change: dependsOn("vpc-cni", ["eks"]) },
+            {
+                why: "waits through a component that holds the node group",
+                change: dependsOn("coredns", ["eks", "nodes"]),
+            },
+        ],
+    },
+    {
+        rule: deploy.eksAccessEntriesUnique,
+        fail: [
+            {
+                why: "one principal under two keys of accessEntries",
+                change: edit("eks", (p) => set(p, "accessEntries.preview.principalArn", DEPLOY_ROLE)),
+                expect: /two access entries on cluster checkout-prod \(accessEntries\.deploy and accessEntries\.preview\).*409/,
+            },
+            {
+                why: "a standalone AccessEntry for a principal the component already has",
+                change: add({
+                    key: "deploy-entry",
+                    type: "aws:eks/accessEntry:AccessEntry",
+                    props: { clusterName: CLUSTER_NAME, principalArn: DEPLOY_ROLE },
+                    dependsOn: ["eks"],
+                }),
+            },
+        ],
+        pass: [
+            {
+                why: "live: the component's own AccessEntry children are not counted twice",
+                change: add({
+                    key: "eks-deploy",
+                    type: "aws:eks/accessEntry:AccessEntry",
+                    props: { clusterName: CLUSTER_NAME, principalArn: DEPLOY_ROLE },
+                    parent: "eks",
+                }),
+            },
+            {
+                why: "the same principal on another cluster",
+                change: add({
+                    key: "other-entry",
+                    type: "aws:eks/accessEntry:AccessEntry",
+                    props: { clusterName: "checkout-dev", principalArn: DEPLOY_ROLE },
+                }),
+            },
+        ],
+    },
+    {
+        rule: deploy.eksPrivateEndpointRunnerPath,
+        fail: [
+            {
+                why: "private endpoint, no runner path (prod before the fix)",
+                change: privateEndpoint,
+                expect: /private API endpoint and no security-group rule opens 443/,
+            },
+            {
+                why: "a rule on the wrong port",
+                change: chain(privateEndpoint, add(runnerRule({ fromPort: 22, toPort: 22 }))),
+            },
+            {
+                why: "a rule that is egress",
+                change: chain(privateEndpoint, add(runnerRule({ type: "egress" }))),
+            },
+            {
+                why: "a rule unrelated to the cluster",
+                change: chain(privateEndpoint, add({ ...runnerRule(), dependsOn: [], propertyDependencies: {} })),
+            },
+            {
+                why: "live: only pulumi-eks's own node-to-cluster rule",
+                change: chain(
+                    liveCluster,
+                    edit("eks-cluster", (p) => {
+                        set(p, "vpcConfig.endpointPublicAccess", false);
+                        del(p, "vpcConfig.publicAccessCidrs");
+                    }),
+                    add({ ...runnerRule(), key: "eks-node-ingress", parent: "eks", dependsOn: ["eks-cluster"] }),
+                ),
+            },
+        ],
+        pass: [
+            { why: "a public endpoint", change: (s) => s },
+            { why: "a 443 rule from the runner CIDR", change: chain(privateEndpoint, add(runnerRule())) },
+            {
+                why: "a 443 rule from the runner security group (aws.vpc.SecurityGroupIngressRule)",
+                change: chain(
+                    privateEndpoint,
+                    add({
+                        ...runnerRule(),
+                        type: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+                        props: {
+                            ipProtocol: "tcp",
+                            fromPort: 443,
+                            toPort: 443,
+                            referencedSecurityGroupId: "sg-0runner",
+                            securityGroupId: "sg-0cluster",
+                        },
+                    }),
+                ),
+            },
+        ],
+    },
+    {
+        rule: nodes.eksNodesEncryptedVolumes,
+        fail: [
+            {
+                why: "the node group uses pulumi-eks's template (the program before the fix)",
+                change: edit("nodes", (p) => {
+                    del(p, "launchTemplate");
+                    set(p, "enableIMDSv2", true);
+                }),
+                expect: /no launch template of its own/,
+            },
+            {
+                why: "a root volume without encrypted",
+                change: edit("nodes-lt", (p) => del(p, "blockDeviceMappings.0.ebs.encrypted")),
+                expect: /\/dev\/xvda\) has ebs\.encrypted \(not set\)/,
+            },
+            {
+                why: "encrypted false",
+                change: edit("nodes-lt", (p) => set(p, "blockDeviceMappings.0.ebs.encrypted", "false")),
+            },
+            {
+                why: "a template that maps no block device",
+                change: edit("nodes-lt", (p) => del(p, "blockDeviceMappings")),
+                expect: /maps no block devices/,
+            },
+            {
+                why: "live: the node group without a launch template",
+                change: add({
+                    key: "eks-ng",
+                    type: "aws:eks/nodeGroup:NodeGroup",
+                    props: { ...awsNodeGroup(), launchTemplate: undefined },
+                    parent: "nodes",
+                }),
+            },
+            {
+                why: "a Karpenter EC2NodeClass that relies on the AMI default",
+                change: add(nodeClass()),
+                expect: /EC2NodeClass maps no block devices/,
+            },
+            {
+                why: "a Karpenter EC2NodeClass with an unencrypted volume",
+                change: add(nodeClass([{ deviceName: "/dev/xvda", ebs: { volumeSize: "50Gi", volumeType: "gp3" } }])),
+            },
+        ],
+        pass: [
+            {
+                why: "the account encrypts new volumes by default",
+                change: chain(
+                    edit("nodes", (p) => del(p, "launchTemplate")),
+                    add({
+                        key: "ebs-default",
+                        type: "aws:ebs/encryptionByDefault:EncryptionByDefault",
+                        props: { enabled: true },
+                    }),
+                ),
+            },
+            {
+                why: "an EC2NodeClass with encrypted volumes",
+                change: add(
+                    nodeClass([
+                        { deviceName: "/dev/xvda", ebs: { volumeSize: "50Gi", volumeType: "gp3", encrypted: true } },
+                    ]),
+                ),
+            },
+            {
+                why: "a launch template whose mappings are still unknown",
+                change: add({
+                    key: "lt-2",
+                    type: T.launchTemplate,
+                    props: { ...launchTemplate(), blockDeviceMappings: UNKNOWN_SENTINEL },
+                }),
+            },
+        ],
+    },
     {
         rule: eks.eksControlPlaneLogGroup,
         fail: [

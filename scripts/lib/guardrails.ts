@@ -1,5 +1,12 @@
 import type { ProgramRun } from "../../harness/engine";
-import { Environment, formatViolations, mandatoryViolations, runPolicies, Violation } from "../../policy/offline";
+import {
+    Environment,
+    formatViolations,
+    mandatoryViolations,
+    PolicyKnobs,
+    runPolicies,
+    Violation,
+} from "../../policy/offline";
 import { checkCertManagerValues, ValuesIssue } from "../../policy/schema/cert-manager-values";
 import { formatSchemaResults, SchemaResult, validateKubernetesObjects } from "../../policy/schema/kubernetes";
 import { isKubernetesObject } from "./render";
@@ -21,9 +28,12 @@ export interface GuardrailReport {
     readonly ok: boolean;
 }
 
-/** Runs every policy, the Kubernetes schema and the cert-manager values check over one run. */
-export async function checkGuardrails(run: ProgramRun): Promise<GuardrailReport> {
-    const violations = runPolicies(run.resources, { environment: policyEnvironment(run.stack) });
+/**
+ * Runs every policy, the Kubernetes schema and the cert-manager values check over one run. `knobs`
+ * override policy knobs (tests pin `eksSupportAsOf`; the synth reads the calendar for today).
+ */
+export async function checkGuardrails(run: ProgramRun, knobs: Partial<PolicyKnobs> = {}): Promise<GuardrailReport> {
+    const violations = runPolicies(run.resources, { ...knobs, environment: policyEnvironment(run.stack) });
     const objects = run.resources.filter(isKubernetesObject).map((r) => r.props);
     const schema = await validateKubernetesObjects(objects);
     const helmValues = run.resources

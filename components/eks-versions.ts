@@ -1,0 +1,41 @@
+/**
+ * The Kubernetes version of every cluster this program builds, and the EKS add-on builds chosen for
+ * it: one table, bumped together (README, "Upgrading Kubernetes and the add-ons").
+ *
+ * Kubernetes 1.36: on `reviewedOn` it was the newest EKS version with at least 6 months of standard
+ * support left (1.35 ends 2027-03-27, under 4 months later; 1.36 ends 2027-08-02), and every
+ * pinned component supports it (cert-manager 1.21 covers 1.33-1.36). The support calendar itself is
+ * policy/lib/eks-calendar.ts; `eks-kubernetes-version-supported` reads it.
+ *
+ * Add-on builds: the EKS user guide lists the latest build per Kubernetes version for coredns
+ * ("CoreDNS versions": 1.36 -> v1.14.3-eksbuild.3) and kube-proxy ("kube-proxy versions": 1.36 ->
+ * v1.36.0-eksbuild.14). vpc-cni, eks-pod-identity-agent and metrics-server are the builds EKS
+ * resolved on 1.36 clusters in late 2026; amazon-cloudwatch-observability 6.4.0 is the first line
+ * built after its operator added Kubernetes 1.36 (aws-observability/helm-charts #342, released in
+ * 6.3.0/6.4.0). Before the first `up`, and on every bump, confirm each with
+ *
+ *     aws eks describe-addon-versions --kubernetes-version 1.36 --addon-name <name> \
+ *       --query 'addons[0].addonVersions[].addonVersion'
+ */
+export const EKS_VERSIONS = {
+    kubernetes: "1.36",
+    /** The day these versions were checked against the EKS calendar and add-on lists. */
+    reviewedOn: "2026-12-01",
+    addons: {
+        "vpc-cni": "v1.23.1-eksbuild.1",
+        "kube-proxy": "v1.36.0-eksbuild.14",
+        coredns: "v1.14.3-eksbuild.3",
+        "eks-pod-identity-agent": "v1.4.0-eksbuild.2",
+        "metrics-server": "v0.9.0-eksbuild.11",
+        "amazon-cloudwatch-observability": "v6.4.0-eksbuild.1",
+    },
+} as const;
+
+/** One table's shape, so a component can take another set (a test, a staged upgrade). */
+export interface EksVersionSet {
+    readonly kubernetes: string;
+    readonly reviewedOn: string;
+    readonly addons: { readonly [K in keyof (typeof EKS_VERSIONS)["addons"]]: string };
+}
+
+export type EksAddonName = keyof EksVersionSet["addons"];
