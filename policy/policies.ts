@@ -4,6 +4,7 @@
  */
 import type { GuardrailPolicy } from "./lib/rule";
 import { eksRules } from "./rules/aws-eks";
+import { edgeRules } from "./rules/edge";
 import { ecrRules } from "./rules/aws-ecr";
 import { iamRules } from "./rules/aws-iam";
 import { kmsRules } from "./rules/aws-kms";
@@ -27,6 +28,7 @@ export const allPolicies: readonly GuardrailPolicy[] = [
     ...objectRules,
     ...k8sStackRules,
     ...helmRules,
+    ...edgeRules,
 ];
 
 export const PACK_NAME = "checkout-platform";

@@ -178,7 +178,7 @@ describe("Kubernetes schema validation", () => {
         set(bad, "spec.provider.kubernetes.envoyServices", {});
         set(bad, "spec.provider.kubernetes.envoyService.type", "Loadbalancer");
         set(bad, "spec.provider.kubernetes.envoyDeployment.replicas", "2");
-        assert.deepEqual((await validateKubernetesObject(bad)).errors.sort(), [
+        assert.deepEqual([...(await validateKubernetesObject(bad)).errors].sort(), [
             '/spec/provider/kubernetes/envoyDeployment/replicas provider.kubernetes.envoyDeployment.replicas should be integer, got "2"',
             '/spec/provider/kubernetes/envoyService/type provider.kubernetes.envoyService.type must be one of ClusterIP, LoadBalancer, NodePort; got "Loadbalancer"',
             "/spec/provider/kubernetes/envoyServices unknown key provider.kubernetes.envoyServices",
