@@ -30,6 +30,9 @@ import {
 import { chartSource, podIdentityTrustPolicy } from "../components/addons/helm-addon";
 import { hostedZoneArn, validateHostnames, validateZones, zoneFor } from "../components/addons/route53";
 import { CERT_MANAGER_CHART, CertManager } from "../components/cert-manager";
+import { formatViolations, mandatoryViolations, runPolicies } from "../policy/offline";
+import { formatSchemaResults, validateKubernetesObjects } from "../policy/schema/kubernetes";
+import { isKubernetesObject } from "../scripts/lib/render";
 import { at, find, ofType } from "./helpers";
 
 const ZONES = [
@@ -338,7 +341,7 @@ function fakeCluster() {
         clusterName: "c1",
         addonName: "eks-pod-identity-agent",
     });
-    const nodes = new Stub("aws:eks/nodeGroup:NodeGroup", "nodes", { clusterName: "c1" });
+    const nodes = new Stub("test:index:Capacity", "nodes", {});
     return { agent, nodes, identity: { clusterName: "c1", agent } };
 }
 
@@ -370,7 +373,7 @@ describe("add-on components under the mock engine", () => {
             ["CRDs", crds],
             ["association", association],
             ["agent", find(one, "aws:eks/addon:Addon", "pod-identity-agent")],
-            ["nodes", find(one, "aws:eks/nodeGroup:NodeGroup", "nodes")],
+            ["nodes", find(one, "test:index:Capacity", "nodes")],
             ["namespace", find(one, "kubernetes:core/v1:Namespace", "lbc-ns")],
         ] as const)
             assert.ok(waitsFor(one, release, target), `release waits for the ${what}`);
@@ -397,7 +400,7 @@ describe("add-on components under the mock engine", () => {
                 const cm = new CertManager(
                     `cm-${n}`,
                     {
-                        replicas: 1,
+                        replicas: 2,
                         acmeEmail: "a@b.c",
                         dns01: { region: "eu-west-1", zones: ZONES, identity },
                         gatewayApiCrds: crds,
@@ -426,6 +429,12 @@ describe("add-on components under the mock engine", () => {
         });
         assertNoCollisions(run);
         assert.strictEqual(ofType(run, RELEASE).length, 8);
+        // Wired together, the add-ons pass every mandatory guardrail and their objects their schemas.
+        const mandatory = mandatoryViolations(runPolicies(run.resources, { environment: "prod" }));
+        assert.deepStrictEqual(mandatory, [], formatViolations(mandatory));
+        const schema = await validateKubernetesObjects(run.resources.filter(isKubernetesObject).map((r) => r.props));
+        assert.strictEqual(formatSchemaResults(schema), "");
+        assert.ok(schema.some((r) => r.kind === "EnvoyProxy") && schema.some((r) => r.kind === "Gateway"));
         // Same cluster twice is a collision, and the check sees it.
         const same = { ...run, resources: run.resources.map((r) => ({ ...r, provider: undefined })) };
         assert.throws(() => assertNoCollisions(same), /duplicate Kubernetes objects/);
@@ -477,7 +486,7 @@ describe("add-on components under the mock engine", () => {
         assert.strictEqual(egRelease.props.chart, "oci://docker.io/envoyproxy/gateway-helm");
         assert.strictEqual(at(egRelease.props, "values.crds.enabled"), false);
         assert.ok(waitsFor(run, egRelease, crdChart), "the controller starts after its CRDs");
-        assert.ok(waitsFor(run, egRelease, find(run, "aws:eks/nodeGroup:NodeGroup", "nodes")));
+        assert.ok(waitsFor(run, egRelease, find(run, "test:index:Capacity", "nodes")));
 
         for (const kind of ["EnvoyProxy", "GatewayClass", "Gateway", "HTTPRoute"]) {
             const objects = ofType(run, CR(kind));

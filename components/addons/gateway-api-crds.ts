@@ -49,7 +49,13 @@ export class GatewayApiCrds extends pulumi.ComponentResource {
         super("platform:addons:GatewayApiCrds", name, {}, opts);
         this.chart = new k8s.helm.v4.Chart(
             `${name}-chart`,
-            { ...chartSource(args.chart ?? GATEWAY_API_CRDS.chart), values: gatewayApiCrdsValues() },
+            {
+                ...chartSource(args.chart ?? GATEWAY_API_CRDS.chart),
+                // The chart renders cluster-scoped objects only (CRDs, an admission policy); naming a
+                // namespace keeps anything namespaced a later version might add out of `default`.
+                namespace: "kube-system",
+                values: gatewayApiCrdsValues(),
+            },
             { parent: this },
         );
         this.registerOutputs({});
