@@ -136,16 +136,14 @@ export class AwsLoadBalancerController extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const values = pulumi
-            .all([args.clusterName, args.vpcId])
-            .apply(([clusterName, vpcId]) =>
-                awsLoadBalancerControllerValues({
-                    clusterName,
-                    region: args.region,
-                    vpcId,
-                    replicas: args.replicas ?? 2,
-                }),
-            );
+        const values = pulumi.all([args.clusterName, args.vpcId]).apply(([clusterName, vpcId]) =>
+            awsLoadBalancerControllerValues({
+                clusterName,
+                region: args.region,
+                vpcId,
+                replicas: args.replicas ?? 2,
+            }),
+        );
 
         this.addon = helmAddon(this, name, {
             namespace: names.namespace,

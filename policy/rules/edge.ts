@@ -8,15 +8,9 @@ import { StackGraph, label } from "../lib/graph";
 import { ParsedPolicy, Statement, conditionEntries, parsePolicy, principals } from "../lib/iam";
 import { ResourceCheck, resourceRule, stackRule } from "../lib/rule";
 import { Rec, UNKNOWN, Unknown, at, isRecord, list, show } from "../lib/values";
+import { POLICY_DOC_TYPES, ROLE } from "./aws-iam";
 import { chartName } from "./k8s-helm";
 
-const ROLE = "aws:iam/role:Role";
-const POLICY_DOC_TYPES = [
-    "aws:iam/policy:Policy",
-    "aws:iam/rolePolicy:RolePolicy",
-    "aws:iam/userPolicy:UserPolicy",
-    "aws:iam/groupPolicy:GroupPolicy",
-];
 const HELM_TYPES = ["kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart"];
 const GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway";
 const HTTPROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute";

@@ -10,7 +10,14 @@ import {
     validateKubernetesObject,
     validateKubernetesObjects,
 } from "../schema/kubernetes";
-import { FIXTURES, certManagerRelease, clusterIssuer, deployment } from "./fixtures";
+import {
+    FIXTURES,
+    certManagerRelease,
+    clusterIssuer,
+    deployment,
+    gateway as gatewayFixture,
+    redirectRoute,
+} from "./fixtures";
 import { clone } from "./helpers";
 import { set } from "./paths";
 
@@ -105,35 +112,8 @@ describe("Kubernetes schema validation", () => {
     });
 
     it("Gateway API objects: a valid Gateway and HTTPRoute; a string port and an unknown protocol fail", async () => {
-        const gateway = {
-            apiVersion: "gateway.networking.k8s.io/v1",
-            kind: "Gateway",
-            metadata: { name: "edge", namespace: "gateway" },
-            spec: {
-                gatewayClassName: "envoy",
-                listeners: [
-                    { name: "http", protocol: "HTTP", port: 80, allowedRoutes: { namespaces: { from: "Same" } } },
-                    {
-                        name: "https-a",
-                        protocol: "HTTPS",
-                        port: 443,
-                        hostname: "a.example.com",
-                        tls: { mode: "Terminate", certificateRefs: [{ kind: "Secret", group: "", name: "a-tls" }] },
-                    },
-                ],
-            },
-        };
-        const route = {
-            apiVersion: "gateway.networking.k8s.io/v1",
-            kind: "HTTPRoute",
-            metadata: { name: "redirect", namespace: "gateway" },
-            spec: {
-                parentRefs: [{ name: "edge", sectionName: "http" }],
-                rules: [
-                    { filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }] },
-                ],
-            },
-        };
+        const gateway = { apiVersion: "gateway.networking.k8s.io/v1", kind: "Gateway", ...gatewayFixture() };
+        const route = { apiVersion: "gateway.networking.k8s.io/v1", kind: "HTTPRoute", ...redirectRoute() };
         const [g, r] = await validateKubernetesObjects([gateway, route]);
         assert.deepEqual([g.errors, r.errors], [[], []]);
         const bad = clone(gateway);
