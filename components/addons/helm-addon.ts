@@ -61,7 +61,8 @@ export interface PodIdentityContext {
     readonly agent?: pulumi.Resource;
 }
 
-export interface PodIdentityArgs extends PodIdentityContext {
+export interface PodIdentityArgs {
+    readonly clusterName: pulumi.Input<string>;
     readonly namespace: string;
     readonly serviceAccount: string;
     /** The permissions of the role (an identity policy document). */
@@ -168,7 +169,6 @@ export function helmAddon(parent: pulumi.Resource, name: string, args: HelmAddon
               name,
               {
                   clusterName: args.identity.clusterName,
-                  agent: args.identity.agent,
                   namespace: args.namespace,
                   serviceAccount: args.identity.serviceAccount,
                   policy: args.identity.policy,
