@@ -64,11 +64,16 @@ const certManager = new CertManager(
     {
         replicas: config.certManager.replicas,
         acmeEmail: config.certManager.acmeEmail,
-        solver:
+        // DNS01 only: an HTTP01 solver needs a route the HTTP->HTTPS redirect would not serve.
+        dns01:
             config.certManager.solver.type === "dns01"
-                ? { ...config.certManager.solver, region: config.region }
-                : config.certManager.solver,
-        oidc: cluster.oidc,
+                ? {
+                      region: config.region,
+                      zones: [{ id: config.certManager.solver.hostedZoneId }],
+                      identity: { clusterName: cluster.name },
+                      partition: partition.partition,
+                  }
+                : undefined,
         tags,
     },
     k8sOpts,

@@ -5,6 +5,7 @@
 import type { GuardrailPolicy } from "./lib/rule";
 import { eksRules } from "./rules/aws-eks";
 import { eksDeployRules } from "./rules/aws-eks-deploy";
+import { edgeRules } from "./rules/edge";
 import { ecrRules } from "./rules/aws-ecr";
 import { iamRules } from "./rules/aws-iam";
 import { kmsRules } from "./rules/aws-kms";
@@ -33,6 +34,7 @@ export const allPolicies: readonly GuardrailPolicy[] = [
     ...objectRules,
     ...k8sStackRules,
     ...helmRules,
+    ...edgeRules,
 ];
 
 export const PACK_NAME = "checkout-platform";

@@ -1,6 +1,12 @@
 import * as assert from "assert";
 import { runWithMocks } from "../harness/engine";
-import { CertManager, certManagerValues, clusterIssuerSpec, route53Dns01Policy } from "../components/cert-manager";
+import {
+    CertManager,
+    certManagerValues,
+    clusterIssuerSpec,
+    dns01Solvers,
+    route53Dns01Policy,
+} from "../components/cert-manager";
 import { checkoutEnv } from "../components/checkout/spec";
 import { containerEnv, egressRules, hpaSpec, imageRef, podSpec } from "../components/service/spec";
 import { irsaTrustPolicy } from "../components/iam";
@@ -61,22 +67,27 @@ describe("pure functions", () => {
         assert.deepStrictEqual(doc.Statement[0].Principal, { Federated: OIDC.arn });
     });
 
-    it("route53Dns01Policy: the zone only, TXT _acme-challenge records only", () => {
-        const doc = route53Dns01Policy("Z123");
+    it("route53Dns01Policy: the zones only, TXT _acme-challenge records only", () => {
+        const doc = route53Dns01Policy(["Z123", "Z456"]);
         const actions = doc.Statement.map((s) => s.Action);
         assert.deepStrictEqual(actions, [
             "route53:GetChange",
             "route53:ListResourceRecordSets",
             "route53:ChangeResourceRecordSets",
         ]);
+        const zones = ["arn:aws:route53:::hostedzone/Z123", "arn:aws:route53:::hostedzone/Z456"];
         assert.deepStrictEqual(
             doc.Statement.slice(1).map((s) => s.Resource),
-            ["arn:aws:route53:::hostedzone/Z123", "arn:aws:route53:::hostedzone/Z123"],
+            [zones, zones],
         );
         assert.ok(!JSON.stringify(doc).includes('"*"'), "no wildcard resource or action");
         assert.deepStrictEqual(doc.Statement[2].Condition?.["ForAllValues:StringEquals"], {
             "route53:ChangeResourceRecordSetsRecordTypes": ["TXT"],
         });
+        assert.strictEqual(
+            route53Dns01Policy(["Z1"], "aws-cn").Statement[1].Resource?.[0],
+            "arn:aws-cn:route53:::hostedzone/Z1",
+        );
     });
 
     it("logsKeyPolicy: CloudWatch Logs of the region may use the key for this cluster's groups only", () => {
@@ -89,14 +100,14 @@ describe("pure functions", () => {
         ]);
     });
 
-    it("certManagerValues: HA and PDBs from 2 replicas; IRSA annotation only with a role", () => {
-        const table: [number, string | undefined, boolean][] = [
-            [1, undefined, false],
-            [2, "arn:role", true],
-            [3, undefined, true],
+    it("certManagerValues: HA and PDBs from 2 replicas; Gateway API support only when asked", () => {
+        const table: [number, boolean, boolean][] = [
+            [1, false, false],
+            [2, true, true],
+            [3, false, true],
         ];
-        for (const [replicas, role, ha] of table) {
-            const v = certManagerValues(replicas, role);
+        for (const [replicas, gatewayApi, ha] of table) {
+            const v = certManagerValues(replicas, { gatewayApi });
             for (const p of ["replicaCount", "webhook.replicaCount", "cainjector.replicaCount"])
                 assert.strictEqual(at(v, p), replicas);
             for (const p of [
@@ -105,28 +116,31 @@ describe("pure functions", () => {
                 "cainjector.podDisruptionBudget.enabled",
             ])
                 assert.strictEqual(at(v, p), ha, p);
-            assert.deepStrictEqual(
-                at(v, "serviceAccount.annotations"),
-                role ? { "eks.amazonaws.com/role-arn": role } : undefined,
-            );
+            assert.strictEqual(at(v, "config.gatewayAPI.enabled"), gatewayApi ? true : undefined);
+            assert.strictEqual(at(v, "config.enableGatewayAPI"), undefined, "deprecated in 1.21");
+            assert.strictEqual(at(v, "serviceAccount.annotations"), undefined, "Pod Identity, not IRSA");
+            assert.strictEqual(at(v, "serviceAccount.name"), "cert-manager");
             assert.strictEqual(at(v, "crds.enabled"), true);
             assert.ok(at(v, "resources.requests.cpu") && at(v, "webhook.resources.limits.memory"));
         }
-        assert.deepStrictEqual(at(certManagerValues(2, "arn:role"), "serviceAccount.annotations"), {
-            "eks.amazonaws.com/role-arn": "arn:role",
-        });
     });
 
-    it("clusterIssuerSpec: HTTP01 through an ingress class, or DNS01 through Route53", () => {
-        const http = clusterIssuerSpec("https://acme", "a@b.c", "k", { type: "http01", ingressClass: "alb" });
-        assert.deepStrictEqual(http.acme.solvers, [{ http01: { ingress: { ingressClassName: "alb" } } }]);
-        const dns = clusterIssuerSpec("https://acme", "a@b.c", "k", {
-            type: "dns01",
-            hostedZoneId: "Z1",
-            region: "eu-west-1",
-        });
-        assert.deepStrictEqual(dns.acme.solvers, [{ dns01: { route53: { region: "eu-west-1", hostedZoneID: "Z1" } } }]);
-        assert.deepStrictEqual(dns.acme.privateKeySecretRef, { name: "k" });
+    it("dns01Solvers: one Route53 solver per zone, selected by zone name; names required for several zones", () => {
+        assert.deepStrictEqual(dns01Solvers("eu-west-1", [{ id: "Z1" }]), [
+            { dns01: { route53: { region: "eu-west-1", hostedZoneID: "Z1" } } },
+        ]);
+        assert.deepStrictEqual(
+            dns01Solvers("eu-west-1", [
+                { id: "Z1", name: "a.example" },
+                { id: "Z2", name: "b.example" },
+            ]).map((s) => s.selector),
+            [{ dnsZones: ["a.example"] }, { dnsZones: ["b.example"] }],
+        );
+        assert.throws(() => dns01Solvers("eu-west-1", [{ id: "Z1", name: "a.example" }, { id: "Z2" }]), /Z2 has none/);
+        assert.throws(() => dns01Solvers("eu-west-1", []), /at least one/);
+        const spec = clusterIssuerSpec("https://acme", "a@b.c", "k", dns01Solvers("r", [{ id: "Z1" }]));
+        assert.deepStrictEqual(spec.acme.privateKeySecretRef, { name: "k" });
+        assert.ok(!JSON.stringify(spec).includes("http01"), "no HTTP01 solver");
     });
 
     it("checkoutEnv: the five managed settings first, extra ones sorted; a managed name in extraEnv throws", () => {
@@ -281,16 +295,14 @@ describe("components under the mock engine", () => {
         assert.strictEqual(ofType(run, "aws:ecr/repository:Repository").length, 2);
     });
 
-    it("CertManager with HTTP01 creates no IAM role; the release is pinned", async () => {
+    it("CertManager without DNS01 creates no IAM role and no issuers; the release is pinned", async () => {
+        let cm: CertManager | undefined;
         const run = await components(() => {
-            new CertManager("cm", {
-                replicas: 1,
-                acmeEmail: "a@b.c",
-                solver: { type: "http01", ingressClass: "nginx" },
-                oidc: OIDC,
-            });
+            cm = new CertManager("cm", { replicas: 1, acmeEmail: "a@b.c" });
         });
         assert.deepStrictEqual(ofType(run, "aws:iam/role:Role"), []);
+        assert.deepStrictEqual(ofType(run, "kubernetes:cert-manager.io/v1:ClusterIssuer"), []);
+        assert.strictEqual(cm?.issuers, undefined);
         const release = find(run, "kubernetes:helm.sh/v3:Release", "cm-release");
         assert.match(String(release.props.version), /^v1\.(1[5-9]|[2-9]\d)\.\d+$/);
         assert.strictEqual(at(release.props, "repositoryOpts.repo"), "https://charts.jetstack.io");

@@ -190,13 +190,14 @@ for (const stack of ["dev", "prod"]) {
                 assert.ok(r.provider?.startsWith(providers[0].urn + "::"), `${r.type} ${r.name} uses ${r.provider}`);
         });
 
-        it("creates the ClusterIssuers only after the cert-manager release", () => {
+        it("creates the ClusterIssuers (DNS01 stacks only) only after the cert-manager release", () => {
             const release = find(run(), T.release, "cert-manager-release");
             const issuers = ofType(run(), T.issuer);
-            assert.deepStrictEqual(issuers.map((i) => at(i.props, "metadata.name")).sort(), [
-                "letsencrypt-production",
-                "letsencrypt-staging",
-            ]);
+            // Without a hosted zone there is no solver: HTTP01 through an unserved ingress class was removed.
+            assert.deepStrictEqual(
+                issuers.map((i) => at(i.props, "metadata.name")).sort(),
+                stack === "dev" ? [] : ["letsencrypt-production", "letsencrypt-staging"],
+            );
             for (const i of issuers)
                 assert.ok(i.dependencies.includes(release.urn), `${i.name} depends on the release`);
             assert.strictEqual(release.props.name, "cert-manager");
@@ -248,7 +249,7 @@ describe("program: what differs between dev and prod", () => {
     const prod = () => runs.prod;
     const both = <T>(f: (r: ProgramRun) => T) => ({ dev: f(dev()), prod: f(prod()) });
 
-    it("resource counts differ only by prod's KMS keys, cert-manager's DNS01 role and its API ingress rule", () => {
+    it("resource counts differ only by prod's KMS keys, cert-manager's DNS01 identity and issuers and its API ingress rule", () => {
         const d = typeCounts(dev());
         const p = typeCounts(prod());
         const diff: Record<string, [number, number]> = {};
@@ -256,10 +257,12 @@ describe("program: what differs between dev and prod", () => {
             if (d[t] !== p[t]) diff[t] = [d[t] ?? 0, p[t] ?? 0];
         assert.deepStrictEqual(diff, {
             "aws:ec2/securityGroupRule:SecurityGroupRule": [0, 1],
+            "aws:eks/podIdentityAssociation:PodIdentityAssociation": [0, 1],
             "aws:iam/role:Role": [2, 3],
             "aws:iam/rolePolicy:RolePolicy": [0, 1],
             "aws:kms/alias:Alias": [0, 1],
             "aws:kms/key:Key": [1, 3],
+            "kubernetes:cert-manager.io/v1:ClusterIssuer": [0, 2],
         });
     });
 
@@ -343,7 +346,7 @@ describe("program: what differs between dev and prod", () => {
         assert.deepStrictEqual([at(hpa.prod, "spec.minReplicas"), at(hpa.prod, "spec.maxReplicas")], [3, 12]);
     });
 
-    it("cert-manager: one replica without PDBs in dev; two with PDBs and a Route53 DNS01 role in prod", () => {
+    it("cert-manager: one replica without PDBs in dev; two with PDBs and a Route53 DNS01 identity in prod", () => {
         const values = both((r) => find(r, T.release, "cert-manager-release").props.values);
         for (const path of ["replicaCount", "webhook.replicaCount", "cainjector.replicaCount"]) {
             assert.deepStrictEqual([at(values.dev, path), at(values.prod, path)], [1, 2], path);
@@ -352,15 +355,23 @@ describe("program: what differs between dev and prod", () => {
             [at(values.dev, "podDisruptionBudget.enabled"), at(values.prod, "podDisruptionBudget.enabled")],
             [false, true],
         );
-        assert.strictEqual(at(values.dev, "serviceAccount.annotations"), undefined);
-        assert.strictEqual(
-            at(values.prod, "serviceAccount.annotations")?.["eks.amazonaws.com/role-arn" as keyof unknown],
-            `arn:aws:iam::${FAKE_ACCOUNT}:role/cert-manager-dns01-role-0123456`,
+        // Pod Identity, not IRSA: no role annotation; the association names the service account.
+        assert.deepStrictEqual(
+            both((r) => at(find(r, T.release, "cert-manager-release").props, "values.serviceAccount.annotations")),
+            { dev: undefined, prod: undefined },
         );
-        const solver = both((r) =>
-            at(find(r, T.issuer, "cert-manager-issuer-production").props, "spec.acme.solvers.0"),
+        const association = find(
+            prod(),
+            "aws:eks/podIdentityAssociation:PodIdentityAssociation",
+            "cert-manager-pod-identity",
         );
-        assert.deepStrictEqual(solver.dev, { http01: { ingress: { ingressClassName: "alb" } } });
+        assert.deepStrictEqual(
+            [association.props.namespace, association.props.serviceAccount],
+            ["cert-manager", at(values.prod, "serviceAccount.name")],
+        );
+        const solver = {
+            prod: at(find(prod(), T.issuer, "cert-manager-issuer-production").props, "spec.acme.solvers.0"),
+        };
         assert.deepStrictEqual(solver.prod, {
             dns01: { route53: { region: "eu-west-1", hostedZoneID: "Z0123456789ABCDEFGHIJ" } },
         });

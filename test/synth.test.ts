@@ -113,7 +113,7 @@ describe("synth: output", () => {
     it("diff lists what only one stack has and the inputs that differ", () => {
         const d = diffRuns(syntheses.dev.run, syntheses.prod.run);
         assert.deepStrictEqual(d.onlyIn.dev, []);
-        assert.ok(d.onlyIn.prod.includes("aws:iam/role:Role  cert-manager-dns01-role"));
+        assert.ok(d.onlyIn.prod.includes("aws:iam/role:Role  cert-manager-role"));
         const nat = d.changed.find(
             (c) => c.resource === "awsx:ec2:Vpc  network-vpc" && c.path === "natGateways.strategy",
         );

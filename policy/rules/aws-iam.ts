@@ -5,8 +5,8 @@ import { ParsedPolicy, Statement, conditionEntries, parsePolicy, principals } fr
 import { ResourceCheck, resourceRule, stackRule } from "../lib/rule";
 import { Rec, UNKNOWN, Unknown, at, isRecord, list, show } from "../lib/values";
 
-const ROLE = "aws:iam/role:Role";
-const POLICY_DOC_TYPES = [
+export const ROLE = "aws:iam/role:Role";
+export const POLICY_DOC_TYPES = [
     "aws:iam/policy:Policy",
     "aws:iam/rolePolicy:RolePolicy",
     "aws:iam/userPolicy:UserPolicy",

@@ -40,7 +40,10 @@ const CLUSTER_SCOPED_KINDS = new Set([
 /** `kubernetes:<group>/<version>:<Kind>` of a concrete Kubernetes object (not a provider, chart, or yaml component). */
 export function kubernetesKind(type: string): string | undefined {
     const m = /^kubernetes:([a-z0-9.-]+\/v[0-9a-z]+|core\/v1):([A-Za-z]+)$/.exec(type);
-    if (!m || m[1].startsWith("helm.sh/")) return undefined;
+    // helm.sh/v3 Release, helm.sh/v4 Chart and yaml/v2 ConfigFile/ConfigGroup are components that
+    // install objects, not objects: a ConfigFile has no namespace of its own.
+    if (!m || m[1].startsWith("helm.sh/") || m[1].startsWith("yaml/") || m[1].startsWith("kustomize/"))
+        return undefined;
     return m[2].replace(/(List|Patch)$/, "");
 }
 

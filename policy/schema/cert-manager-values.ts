@@ -245,5 +245,27 @@ export function checkCertManagerValues(values: unknown): ValuesIssue[] {
             message: `crds.enabled is ${JSON.stringify(crds) ?? "not set"}; the CRDs must be installed with the chart`,
         });
     }
+    issues.push(...checkControllerConfig(v.config));
+    return issues;
+}
+
+/**
+ * `config` (the controller's ControllerConfiguration) is free-form in the chart, but its Gateway API
+ * part is checked: 1.21 reads `gatewayAPI.enabled` (pkg/apis/config/controller/v1alpha1/types.go),
+ * deprecates `enableGatewayAPI`, and silently ignores a misspelling such as `gatewayAPI.enable`,
+ * which the chart's own values.yaml comment shows: Gateway certificates would then never be issued.
+ */
+const GATEWAY_API_CONFIG: ValuesSpec = { enabled: "boolean", enableListenerSet: "boolean", extraProtocols: "array" };
+
+function checkControllerConfig(config: unknown): ValuesIssue[] {
+    if (!isPlainRecord(config)) return [];
+    const issues = checkValues(config.gatewayAPI, GATEWAY_API_CONFIG, "config.gatewayAPI");
+    for (const deprecated of ["enableGatewayAPI", "enableGatewayAPIListenerSet"]) {
+        if (config[deprecated] !== undefined)
+            issues.push({
+                path: `config.${deprecated}`,
+                message: `config.${deprecated} is deprecated in cert-manager 1.21; use config.gatewayAPI.${deprecated === "enableGatewayAPI" ? "enabled" : "enableListenerSet"}`,
+            });
+    }
     return issues;
 }

@@ -1,9 +1,11 @@
 /**
  * Validates plain Kubernetes objects ({ apiVersion, kind, metadata, spec... }) against the
- * OpenAPI schemas bundled in kubernetes-models (core groups) and @kubernetes-models/cert-manager
- * (cert-manager.io, acme.cert-manager.io), offline.
+ * OpenAPI schemas bundled in kubernetes-models (core groups), @kubernetes-models/cert-manager
+ * (cert-manager.io, acme.cert-manager.io) and @kubernetes-models/gateway-api
+ * (gateway.networking.k8s.io), offline. Envoy Gateway's EnvoyProxy has no published models; it is
+ * checked against the allow-list in envoy-gateway.ts.
  *
- * Both packages are ESM-only. This file is CommonJS (policy/ has no "type": "module"), so the
+ * The packages are ESM-only. This file is CommonJS (policy/ has no "type": "module"), so the
  * models are loaded with `await import(...)`, which TypeScript keeps as a real dynamic import under
  * `module: node16` (also through ts-node's transpile-only mode, which mocha uses; a test checks it).
  *
@@ -11,6 +13,8 @@
  * schemas allow additional properties, so a misspelt field passes here; the policy rules catch the
  * missing security fields that matter).
  */
+
+import { checkEnvoyProxySpec } from "./envoy-gateway";
 
 /** Per object: where it is in the input, what it is, and what is wrong with it (empty = valid). */
 export interface SchemaResult {
@@ -25,6 +29,10 @@ export interface SchemaResult {
 /** Where each API group's models live. */
 const MODEL_PACKAGES: readonly { readonly test: (group: string) => boolean; readonly pkg: string }[] = [
     { test: (g) => g === "cert-manager.io" || g === "acme.cert-manager.io", pkg: "@kubernetes-models/cert-manager" },
+    {
+        test: (g) => g === "gateway.networking.k8s.io" || g === "gateway.networking.x-k8s.io",
+        pkg: "@kubernetes-models/gateway-api",
+    },
     { test: (g) => g === "" || /^[a-z0-9.-]+$/.test(g), pkg: "kubernetes-models" },
 ];
 
@@ -94,6 +102,12 @@ function nameOf(obj: Record<string, unknown>): string | undefined {
     return name === undefined ? undefined : ns ? `${ns}/${name}` : name;
 }
 
+/** Kinds without a published model, checked by a local allow-list: apiVersion/kind -> errors. */
+const LOCAL_CHECKS: Readonly<Record<string, (o: Record<string, unknown>) => string[]>> = {
+    "gateway.envoyproxy.io/v1alpha1/EnvoyProxy": (o) =>
+        checkEnvoyProxySpec(o.spec).map((i) => `/spec${i.path ? `/${i.path.replace(/\./g, "/")}` : ""} ${i.message}`),
+};
+
 /** Validates one object; the returned list is empty when it is valid. */
 export async function validateKubernetesObject(obj: unknown, index = 0): Promise<SchemaResult> {
     if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
@@ -110,6 +124,8 @@ export async function validateKubernetesObject(obj: unknown, index = 0): Promise
     if (typeof apiVersion !== "string" || typeof kind !== "string") {
         return { ...base, errors: ["apiVersion and kind must be strings"] };
     }
+    const local = LOCAL_CHECKS[`${apiVersion}/${kind}`];
+    if (local) return { ...base, errors: local(o) };
     const Model = await loadModel(apiVersion, kind);
     if (!Model) return { ...base, errors: [`unknown kind ${apiVersion}/${kind}: no schema to validate it against`] };
     try {

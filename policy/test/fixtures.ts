@@ -411,6 +411,92 @@ export const clusterIssuer = (): Props => ({
     },
 });
 
+// ---- The edge: Gateway API, Pod Identity, ExternalDNS ------------------------------------------------------
+
+export const ZONE_ID = "Z0123456789ABCDEFGHIJ";
+export const GATEWAY_NS = "gateway";
+
+export const podIdentityTrust = (ns = "external-dns", sa = "external-dns") => ({
+    Version: "2012-10-17",
+    Statement: [
+        {
+            Effect: "Allow",
+            Principal: { Service: "pods.eks.amazonaws.com" },
+            Action: ["sts:AssumeRole", "sts:TagSession"],
+            Condition: {
+                StringEquals: {
+                    "aws:RequestTag/eks-cluster-name": CLUSTER_NAME,
+                    "aws:RequestTag/kubernetes-namespace": ns,
+                    "aws:RequestTag/kubernetes-service-account": sa,
+                },
+            },
+        },
+    ],
+});
+
+export const gateway = (): Props => ({
+    metadata: {
+        name: "edge",
+        namespace: GATEWAY_NS,
+        annotations: { "cert-manager.io/cluster-issuer": "letsencrypt-production" },
+    },
+    spec: {
+        gatewayClassName: "envoy-gateway-edge",
+        listeners: [
+            { name: "http", protocol: "HTTP", port: 80, allowedRoutes: { namespaces: { from: "Same" } } },
+            {
+                name: "https-checkout-example-com",
+                protocol: "HTTPS",
+                port: 443,
+                hostname: "checkout.example.com",
+                tls: { mode: "Terminate", certificateRefs: [{ kind: "Secret", group: "", name: "edge-checkout-tls" }] },
+                allowedRoutes: { namespaces: { from: "All" } },
+            },
+        ],
+    },
+});
+
+export const redirectRoute = (): Props => ({
+    metadata: { name: "edge-https-redirect", namespace: GATEWAY_NS },
+    spec: {
+        parentRefs: [{ name: "edge", sectionName: "http" }],
+        rules: [{ filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }] }],
+    },
+});
+
+export const appRoute = (): Props => ({
+    metadata: { name: "checkout-service", namespace: NS },
+    spec: {
+        parentRefs: [{ name: "edge", namespace: GATEWAY_NS, sectionName: "https-checkout-example-com" }],
+        hostnames: ["checkout.example.com"],
+        rules: [{ backendRefs: [{ name: "checkout-service", port: 80 }] }],
+    },
+});
+
+export const gatewayCrdsChart = (): Props => ({
+    chart: "oci://docker.io/envoyproxy/gateway-crds-helm",
+    version: "v1.9.0",
+    namespace: "kube-system",
+    values: { crds: { gatewayAPI: { enabled: true, channel: "standard" }, envoyGateway: { enabled: true } } },
+});
+
+export const externalDnsRelease = (): Props => ({
+    name: "external-dns",
+    chart: "external-dns",
+    version: "1.21.1",
+    namespace: "external-dns",
+    repositoryOpts: { repo: "https://kubernetes-sigs.github.io/external-dns/" },
+    values: {
+        provider: { name: "aws" },
+        sources: ["gateway-httproute"],
+        policy: "sync",
+        registry: "txt",
+        txtOwnerId: CLUSTER_NAME,
+        domainFilters: ["example.com"],
+        serviceAccount: { create: true, name: "external-dns" },
+    },
+});
+
 // ---- A compliant stack (mock view) ------------------------------------------------------------------
 
 export const T = {
@@ -435,6 +521,9 @@ export const T = {
     np: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
     release: "kubernetes:helm.sh/v3:Release",
     issuer: "kubernetes:cert-manager.io/v1:ClusterIssuer",
+    chart: "kubernetes:helm.sh/v4:Chart",
+    gateway: "kubernetes:gateway.networking.k8s.io/v1:Gateway",
+    route: "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
 } as const;
 
 /** The program, as the mock engine records it: components with inputs, no component children. */
@@ -512,6 +601,17 @@ export function compliantStack(): StackFixture[] {
         { key: "checkout-allow", type: T.np, props: allowPolicy(), dependsOn: ["checkout-ns"], ...k8s },
         { key: "cert-manager", type: T.release, props: certManagerRelease(), dependsOn: ["cert-manager-role"], ...k8s },
         { key: "letsencrypt-prod", type: T.issuer, props: clusterIssuer(), dependsOn: ["cert-manager"], ...k8s },
+        { key: "gateway-crds", type: T.chart, props: gatewayCrdsChart(), ...k8s },
+        { key: "edge-gateway", type: T.gateway, props: gateway(), dependsOn: ["gateway-crds"], ...k8s },
+        {
+            key: "edge-redirect",
+            type: T.route,
+            props: redirectRoute(),
+            dependsOn: ["gateway-crds", "edge-gateway"],
+            ...k8s,
+        },
+        { key: "checkout-route", type: T.route, props: appRoute(), dependsOn: ["gateway-crds"], ...k8s },
+        { key: "external-dns", type: T.release, props: externalDnsRelease(), dependsOn: ["gateway-crds"], ...k8s },
     ];
 }
 
@@ -657,4 +757,6 @@ export const FIXTURES: Readonly<Record<string, () => Props>> = {
         return { ...rest, chart: "oci://quay.io/jetstack/charts/cert-manager" };
     },
     "kubernetes:cert-manager.io/v1:ClusterIssuer": clusterIssuer,
+    "kubernetes:gateway.networking.k8s.io/v1:Gateway": gateway,
+    "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": redirectRoute,
 };

@@ -11,6 +11,7 @@ import type { GuardrailResourcePolicy } from "../lib/rule";
 import { allPolicies } from "../policies";
 import * as eks from "../rules/aws-eks";
 import * as deploy from "../rules/aws-eks-deploy";
+import * as edge from "../rules/edge";
 import * as ecr from "../rules/aws-ecr";
 import * as iam from "../rules/aws-iam";
 import * as kms from "../rules/aws-kms";
@@ -21,7 +22,16 @@ import * as sns from "../rules/aws-sns";
 import * as helm from "../rules/k8s-helm";
 import * as objects from "../rules/k8s-objects";
 import * as wl from "../rules/k8s-workload";
-import { FIXTURES, IMAGE, ISSUER_HOST, OIDC_ARN, irsaTrust } from "./fixtures";
+import {
+    FIXTURES,
+    IMAGE,
+    ISSUER_HOST,
+    OIDC_ARN,
+    ZONE_ID,
+    externalDnsRelease,
+    irsaTrust,
+    podIdentityTrust,
+} from "./fixtures";
 import { K8S_PROVIDER, runResourceRule } from "./helpers";
 import { del, get, set } from "./paths";
 
@@ -70,6 +80,7 @@ const RELEASE = "kubernetes:helm.sh/v3:Release";
 const CHART = "kubernetes:helm.sh/v4:Chart";
 const HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler";
 const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
+const GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway";
 
 const FIXTURE_TYPES = Object.keys(FIXTURES);
 
@@ -1385,6 +1396,227 @@ const TABLE: readonly RuleTable[] = [
             },
         ],
     },
+    // ---- the edge ----
+    {
+        rule: edge.iamRoute53ZoneScoped,
+        fail: [
+            {
+                type: "aws:iam/policy:Policy",
+                why: "record writes on every zone",
+                mutate: (p) =>
+                    set(
+                        p,
+                        "policy",
+                        policyDoc({ Effect: "Allow", Action: "route53:ChangeResourceRecordSets", Resource: "*" }),
+                    ),
+                expect: /ChangeResourceRecordSets on "\*"/,
+            },
+            {
+                type: "aws:iam/rolePolicy:RolePolicy",
+                why: "hostedzone/*",
+                mutate: (p) =>
+                    set(
+                        p,
+                        "policy",
+                        policyDoc({
+                            Effect: "Allow",
+                            Action: ["route53:ChangeResourceRecordSets"],
+                            Resource: "arn:aws:route53:::hostedzone/*",
+                        }),
+                    ),
+                expect: /hostedzone\/\*/,
+            },
+            {
+                type: "aws:iam/rolePolicy:RolePolicy",
+                why: "route53:* counts as a write",
+                mutate: (p) => set(p, "policy", policyDoc({ Effect: "Allow", Action: "route53:*", Resource: "*" })),
+            },
+            {
+                type: ROLE,
+                why: "an inline policy creating zones anywhere",
+                mutate: (p) =>
+                    set(p, "inlinePolicies", [
+                        {
+                            name: "dns",
+                            policy: policyDoc({ Effect: "Allow", Action: "route53:CreateHostedZone", Resource: "*" }),
+                        },
+                    ]),
+            },
+        ],
+        pass: [
+            {
+                type: "aws:iam/policy:Policy",
+                why: "listing zones on * is a read",
+                mutate: (p) =>
+                    set(
+                        p,
+                        "policy",
+                        policyDoc({
+                            Effect: "Allow",
+                            Action: ["route53:ListHostedZones", "route53:GetChange"],
+                            Resource: "*",
+                        }),
+                    ),
+            },
+            {
+                type: "aws:iam/policy:Policy",
+                why: "writes on two named zones",
+                mutate: (p) =>
+                    set(
+                        p,
+                        "policy",
+                        policyDoc({
+                            Effect: "Allow",
+                            Action: "route53:ChangeResourceRecordSets",
+                            Resource: [`arn:aws:route53:::hostedzone/${ZONE_ID}`, "arn:aws-cn:route53:::hostedzone/Z2"],
+                        }),
+                    ),
+            },
+        ],
+    },
+    {
+        rule: edge.iamPodIdentityTrust,
+        fail: [
+            {
+                type: ROLE,
+                why: "another principal in the statement",
+                mutate: (p) => {
+                    const t = podIdentityTrust();
+                    set(t, "Statement.0.Principal.AWS", "arn:aws:iam::222222222222:root");
+                    set(p, "assumeRolePolicy", JSON.stringify(t));
+                },
+                expect: /also trusts/,
+            },
+            {
+                type: ROLE,
+                why: "no TagSession",
+                mutate: (p) => {
+                    const t = podIdentityTrust();
+                    set(t, "Statement.0.Action", "sts:AssumeRole");
+                    set(p, "assumeRolePolicy", JSON.stringify(t));
+                },
+                expect: /sts:TagSession/,
+            },
+            {
+                type: ROLE,
+                why: "extra action",
+                mutate: (p) => {
+                    const t = podIdentityTrust();
+                    set(t, "Statement.0.Action", ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"]);
+                    set(p, "assumeRolePolicy", JSON.stringify(t));
+                },
+                expect: /SetSourceIdentity/,
+            },
+            {
+                type: ROLE,
+                why: "any service account of the account may use it",
+                mutate: (p) => {
+                    const t = podIdentityTrust();
+                    del(t, "Statement.0.Condition");
+                    set(p, "assumeRolePolicy", JSON.stringify(t));
+                },
+                expect: /kubernetes-service-account/,
+            },
+        ],
+        pass: [
+            {
+                type: ROLE,
+                why: "the pinned Pod Identity trust",
+                mutate: (p) => set(p, "assumeRolePolicy", JSON.stringify(podIdentityTrust())),
+            },
+        ],
+    },
+    {
+        rule: edge.gatewayListenersHttps,
+        fail: [
+            {
+                type: GATEWAY,
+                why: "HTTP open to every namespace",
+                mutate: (p) => set(p, "spec.listeners.0.allowedRoutes.namespaces.from", "All"),
+                expect: /plain HTTP/,
+            },
+            {
+                type: GATEWAY,
+                why: "TLS passthrough",
+                mutate: (p) => set(p, "spec.listeners.1.tls.mode", "Passthrough"),
+            },
+            {
+                type: GATEWAY,
+                why: "no hostname",
+                mutate: (p) => del(p, "spec.listeners.1.hostname"),
+                expect: /hostname/,
+            },
+            { type: GATEWAY, why: "no certificate", mutate: (p) => set(p, "spec.listeners.1.tls.certificateRefs", []) },
+            {
+                type: GATEWAY,
+                why: "Secret in another namespace",
+                mutate: (p) => set(p, "spec.listeners.1.tls.certificateRefs.0.namespace", "cert-manager"),
+                expect: /cross-namespace/,
+            },
+            { type: GATEWAY, why: "a TCP listener", mutate: (p) => set(p, "spec.listeners.0.protocol", "TCP") },
+        ],
+        pass: [
+            {
+                type: GATEWAY,
+                why: "HTTP with the default allowedRoutes (Same)",
+                mutate: (p) => del(p, "spec.listeners.0.allowedRoutes"),
+            },
+        ],
+    },
+    {
+        rule: edge.gatewayCertificatesFromClusterIssuer,
+        fail: [{ type: GATEWAY, why: "no issuer annotation", mutate: (p) => del(p, "metadata.annotations") }],
+        pass: [
+            {
+                type: GATEWAY,
+                why: "HTTP only",
+                mutate: (p) => {
+                    del(p, "metadata.annotations");
+                    set(p, "spec.listeners", [{ name: "http", protocol: "HTTP", port: 80 }]);
+                },
+            },
+        ],
+    },
+    {
+        rule: edge.externalDnsValues,
+        fail: [
+            ...forTypes(
+                [RELEASE, CHART],
+                "policy left to the chart's default",
+                (p) => {
+                    Object.assign(p, externalDnsRelease());
+                    del(p, "values.policy");
+                },
+                { expect: /policy/ },
+            ),
+            {
+                type: RELEASE,
+                why: "no owner id",
+                mutate: (p) => {
+                    Object.assign(p, externalDnsRelease());
+                    del(p, "values.txtOwnerId");
+                },
+                expect: /txtOwnerId/,
+            },
+            {
+                type: RELEASE,
+                why: "noop registry",
+                mutate: (p) => {
+                    Object.assign(p, externalDnsRelease());
+                    set(p, "values.registry", "noop");
+                },
+            },
+            {
+                type: RELEASE,
+                why: "no domain filter",
+                mutate: (p) => {
+                    Object.assign(p, externalDnsRelease());
+                    set(p, "values.domainFilters", []);
+                },
+            },
+        ],
+        pass: [{ type: RELEASE, why: "compliant ExternalDNS", mutate: (p) => Object.assign(p, externalDnsRelease()) }],
+    },
 ];
 
 function propsFor(c: Case): Props {
@@ -1459,5 +1691,13 @@ describe("resource rules", () => {
     it("reports not-applicable for other types (the engine's fast path)", () => {
         const out = runResourceRule(eks.eksDeletionProtection, "aws:s3/bucket:Bucket", {});
         assert.equal(out.applicable, false);
+        // A ConfigFile installs objects; it is not a namespaced object in `default` itself.
+        for (const type of ["kubernetes:yaml/v2:ConfigFile", "kubernetes:yaml/v2:ConfigGroup"])
+            assert.equal(
+                runResourceRule(objects.k8sNotDefaultNamespace, type, { file: "https://example.com/crds.yaml" })
+                    .applicable,
+                false,
+                type,
+            );
     });
 });

@@ -10,7 +10,14 @@ import {
     validateKubernetesObject,
     validateKubernetesObjects,
 } from "../schema/kubernetes";
-import { FIXTURES, certManagerRelease, clusterIssuer, deployment } from "./fixtures";
+import {
+    FIXTURES,
+    certManagerRelease,
+    clusterIssuer,
+    deployment,
+    gateway as gatewayFixture,
+    redirectRoute,
+} from "./fixtures";
 import { clone } from "./helpers";
 import { set } from "./paths";
 
@@ -97,7 +104,65 @@ describe("Kubernetes schema validation", () => {
             modelSpecifier("cert-manager.io/v1", "ClusterIssuer"),
             "@kubernetes-models/cert-manager/cert-manager.io/v1/ClusterIssuer",
         );
+        assert.equal(
+            modelSpecifier("gateway.networking.k8s.io/v1", "HTTPRoute"),
+            "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute",
+        );
         assert.equal(modelSpecifier("apps/v1", "../../x"), undefined);
+    });
+
+    it("Gateway API objects: a valid Gateway and HTTPRoute; a string port and an unknown protocol fail", async () => {
+        const gateway = { apiVersion: "gateway.networking.k8s.io/v1", kind: "Gateway", ...gatewayFixture() };
+        const route = { apiVersion: "gateway.networking.k8s.io/v1", kind: "HTTPRoute", ...redirectRoute() };
+        const [g, r] = await validateKubernetesObjects([gateway, route]);
+        assert.deepEqual([g.errors, r.errors], [[], []]);
+        const bad = clone(gateway);
+        set(bad, "spec.listeners.1.port", "443");
+        set(bad, "spec.listeners.1.tls.mode", "terminate");
+        const errors = (await validateKubernetesObject(bad)).errors;
+        assert.ok(
+            errors.some((e) => e.startsWith("/spec/listeners/1/port must be integer")),
+            errors.join("; "),
+        );
+        assert.ok(
+            errors.some((e) => e.startsWith("/spec/listeners/1/tls/mode must be equal to one of")),
+            errors.join("; "),
+        );
+        const badRedirect = clone(route);
+        set(badRedirect, "spec.rules.0.filters.0.requestRedirect.statusCode", 200);
+        assert.ok((await validateKubernetesObject(badRedirect)).errors.some((e) => /statusCode/.test(e)));
+    });
+
+    it("EnvoyProxy: checked against the v1alpha1 allow-list (no published models)", async () => {
+        const proxy = {
+            apiVersion: "gateway.envoyproxy.io/v1alpha1",
+            kind: "EnvoyProxy",
+            metadata: { name: "p", namespace: "envoy-gateway-system" },
+            spec: {
+                provider: {
+                    type: "Kubernetes",
+                    kubernetes: {
+                        envoyService: {
+                            type: "LoadBalancer",
+                            loadBalancerClass: "service.k8s.aws/nlb",
+                            annotations: {},
+                        },
+                        envoyDeployment: { replicas: 2, container: { resources: {} } },
+                        envoyPDB: { maxUnavailable: 1 },
+                    },
+                },
+            },
+        };
+        assert.deepEqual((await validateKubernetesObject(proxy)).errors, []);
+        const bad = clone(proxy);
+        set(bad, "spec.provider.kubernetes.envoyServices", {});
+        set(bad, "spec.provider.kubernetes.envoyService.type", "Loadbalancer");
+        set(bad, "spec.provider.kubernetes.envoyDeployment.replicas", "2");
+        assert.deepEqual([...(await validateKubernetesObject(bad)).errors].sort(), [
+            '/spec/provider/kubernetes/envoyDeployment/replicas provider.kubernetes.envoyDeployment.replicas should be integer, got "2"',
+            '/spec/provider/kubernetes/envoyService/type provider.kubernetes.envoyService.type must be one of ClusterIP, LoadBalancer, NodePort; got "Loadbalancer"',
+            "/spec/provider/kubernetes/envoyServices unknown key provider.kubernetes.envoyServices",
+        ]);
     });
 
     it("keeps import() a real dynamic import when compiled with the repo's module setting", () => {
@@ -139,6 +204,20 @@ describe("cert-manager values allow-list", () => {
                 .map((i) => i.path)
                 .sort(),
             ["cainjector.replicaCount", "prometheus.servicemonitor.enabled", "replicas", "webhook.replicas"],
+        );
+    });
+
+    it("config: Gateway API support as 1.21 reads it; the deprecated flag and the misspelt key are flagged", () => {
+        const ok = values();
+        set(ok, "config", { apiVersion: "controller.config.cert-manager.io/v1alpha1", gatewayAPI: { enabled: true } });
+        assert.deepEqual(checkCertManagerValues(ok), []);
+        const bad = values();
+        set(bad, "config", { enableGatewayAPI: true, gatewayAPI: { enable: true } });
+        assert.deepEqual(
+            checkCertManagerValues(bad)
+                .map((i) => i.path)
+                .sort(),
+            ["config.enableGatewayAPI", "config.gatewayAPI.enable"],
         );
     });
 

@@ -8,6 +8,7 @@ import type { GuardrailStackPolicy } from "../lib/rule";
 import { allPolicies } from "../policies";
 import * as eks from "../rules/aws-eks";
 import * as deploy from "../rules/aws-eks-deploy";
+import * as edge from "../rules/edge";
 import * as ecr from "../rules/aws-ecr";
 import * as iam from "../rules/aws-iam";
 import * as logs from "../rules/aws-logs";
@@ -826,6 +827,81 @@ const TABLE: readonly StackTable[] = [
             },
         ],
         pass: [{ why: "cert-manager installed elsewhere", change: without("cert-manager") }],
+    },
+    {
+        rule: edge.gatewayHttpRedirectOnly,
+        fail: [
+            {
+                why: "no redirect on the HTTP listener",
+                change: without("edge-redirect"),
+                expect: /no HTTPRoute redirecting it to https/,
+            },
+            {
+                why: "a same-namespace route without sectionName serves plain HTTP",
+                change: add({
+                    key: "gw-app",
+                    type: T.route,
+                    props: {
+                        metadata: { name: "status", namespace: "gateway" },
+                        spec: {
+                            parentRefs: [{ name: "edge" }],
+                            rules: [{ backendRefs: [{ name: "status", port: 80 }] }],
+                        },
+                    },
+                    dependsOn: ["gateway-crds"],
+                    provider: K8S_PROVIDER,
+                }),
+                expect: /does more than redirect/,
+            },
+            {
+                why: "the HTTP listener admits every namespace, so the app route attaches to it",
+                change: chain(
+                    edit("edge-gateway", (p) => set(p, "spec.listeners.0.allowedRoutes.namespaces.from", "All")),
+                    edit("checkout-route", (p) => del(p, "spec.parentRefs.0.sectionName")),
+                ),
+                expect: /checkout-route is attached to the HTTP listener/,
+            },
+            {
+                why: "a redirect to http",
+                change: edit("edge-redirect", (p) => set(p, "spec.rules.0.filters.0.requestRedirect.scheme", "http")),
+            },
+        ],
+        pass: [
+            {
+                why: "an app route without sectionName in another namespace (the HTTP listener admits Same only)",
+                change: edit("checkout-route", (p) => del(p, "spec.parentRefs.0.sectionName")),
+            },
+        ],
+    },
+    {
+        rule: edge.customResourceAfterCrd,
+        fail: [
+            {
+                why: "the Gateway does not wait for the CRD chart",
+                change: dependsOn("edge-gateway", []),
+                expect: /edge-gateway does not wait for the Gateway API CRDs/,
+            },
+            {
+                why: "ExternalDNS (gateway sources) starts before the CRDs",
+                change: dependsOn("external-dns", []),
+                expect: /external-dns does not wait/,
+            },
+            {
+                why: "cert-manager with Gateway support starts before the CRDs",
+                change: edit("cert-manager", (p) => set(p, "values.config.gatewayAPI.enabled", true)),
+                expect: /cert-manager does not wait/,
+            },
+        ],
+        pass: [
+            { why: "Gateway API CRDs installed outside the program", change: without("gateway-crds") },
+            {
+                why: "through its parent component's dependsOn",
+                change: chain(
+                    add({ key: "edge", type: "platform:addons:EdgeGateway", props: {}, dependsOn: ["gateway-crds"] }),
+                    replace("edge-gateway", (f) => ({ ...f, parent: "edge", dependsOn: [] })),
+                ),
+            },
+        ],
     },
 ];
 
