@@ -80,7 +80,8 @@ export function parseGoJson(text: string): CfgObject {
         }
         // object.go 492-495: a map of exactly {"secure": "<string>"} is a ciphertext.
         const keys = Object.keys(obj);
-        if (keys.length === 1 && keys[0] === "secure" && typeof obj.secure === "string") return new Ciphertext(obj.secure);
+        if (keys.length === 1 && keys[0] === "secure" && typeof obj.secure === "string")
+            return new Ciphertext(obj.secure);
         const out: { [key: string]: CfgObject } = Object.create(null);
         for (const k of keys) out[k] = conv(obj[k]);
         return out;
@@ -370,7 +371,8 @@ export function validateConfigValue(type: string, items: ItemsType | undefined, 
         return typeof value === "string" && atoi(value);
     }
     if (type === "boolean") return value === "true" || value === "false" || typeof value === "boolean";
-    if (type === "object") return value !== null && typeof value === "object" && !Array.isArray(value) && !(value instanceof GoNumber);
+    if (type === "object")
+        return value !== null && typeof value === "object" && !Array.isArray(value) && !(value instanceof GoNumber);
     if (!Array.isArray(value) || items === undefined) return false;
     return value.every((item) => validateConfigValue(items.type, items.items, item));
 }
@@ -401,9 +403,10 @@ export function projectFromYaml(doc: GoValue, file = "Pulumi.yaml"): Project {
                 config[key] = namespacedByProject(name, key) ? { default: v } : { value: v };
                 continue;
             }
-            if (!isRecord(v)) throw new CliError(`yaml: unmarshal errors: cannot unmarshal the value of config key '${key}'`);
+            if (!isRecord(v))
+                throw new CliError(`yaml: unmarshal errors: cannot unmarshal the value of config key '${key}'`);
             const items = (i: CfgObject | undefined): ItemsType | undefined =>
-                isRecord(i) ? { type: String(i.type), items: items(i.items) } : undefined;
+                i !== undefined && isRecord(i) ? { type: String(i.type), items: items(i.items) } : undefined;
             config[key] = {
                 type: typeof v.type === "string" ? v.type : undefined,
                 description: typeof v.description === "string" ? v.description : undefined,
@@ -422,12 +425,18 @@ export function projectFromYaml(doc: GoValue, file = "Pulumi.yaml"): Project {
                 throw new CliError(
                     `The configuration key '${key}' declares an array but does not specify the underlying type via the 'items' attribute`,
                 );
-            if (t.type !== undefined && t.default !== undefined && !validateConfigValue(t.type, t.items, goValueOf(t.default)))
+            if (
+                t.type !== undefined &&
+                t.default !== undefined &&
+                !validateConfigValue(t.type, t.items, goValueOf(t.default))
+            )
                 throw new CliError(
                     `The default value specified for configuration key '${key}' is not of the expected type '${inferFullTypeName(t.type, t.items)}'`,
                 );
         } else if (t.type !== undefined) {
-            throw new CliError(`Configuration key '${key}' is not namespaced by the project and should not define a type`);
+            throw new CliError(
+                `Configuration key '${key}' is not namespaced by the project and should not define a type`,
+            );
         } else if (t.default !== undefined) {
             throw new CliError(
                 `Configuration key '${key}' is not namespaced by the project and should not define a default value. Did you mean to use the 'value' attribute instead of 'default'?`,
@@ -448,7 +457,8 @@ function goValueOf(o: CfgObject): unknown {
 
 /** config.go 179-193 `createConfigValue`: a default becomes a Value. */
 function createConfigValue(raw: CfgObject): Value {
-    if (isPrimitive(raw)) return { value: raw instanceof GoNumber ? raw.text : String(raw), secure: false, object: false };
+    if (isPrimitive(raw))
+        return { value: raw instanceof GoNumber ? raw.text : String(raw), secure: false, object: false };
     return { value: goJson(raw), secure: false, object: true };
 }
 
@@ -475,7 +485,8 @@ export function stackFromYaml(project: Project, doc: GoValue): StackFile {
     const checkKeys = (v: GoValue): void => {
         if (v instanceof GoMap)
             for (const e of v.entries) {
-                if (typeof e.key !== "string") throw new CliError(`expected only string keys, got '${goFormatKey(e.key)}'`);
+                if (typeof e.key !== "string")
+                    throw new CliError(`expected only string keys, got '${goFormatKey(e.key)}'`);
                 checkKeys(e.value);
             }
         else if (Array.isArray(v)) v.forEach(checkKeys);
@@ -485,7 +496,8 @@ export function stackFromYaml(project: Project, doc: GoValue): StackFile {
         throw new CliError("this offline reader cannot resolve `environment:` (Pulumi ESC) imports");
     const block = doc.entries.find((e) => e.key === "config")?.value ?? null;
     if (block === null) return { config, warnings };
-    if (!(block instanceof GoMap)) throw new CliError("could not unmarshal map: the stack file's `config:` is not a map");
+    if (!(block instanceof GoMap))
+        throw new CliError("could not unmarshal map: the stack file's `config:` is not a map");
     const empty: string[] = [];
     for (const e of block.entries) {
         const written = e.key as string;
@@ -522,7 +534,9 @@ function missingKeysError(keys: string[], stack: string): string {
         sorted.length === 1
             ? `'${sorted[0]}'`
             : sorted
-                  .map((k, i) => (i === sorted.length - 1 ? `and '${k}'` : i === sorted.length - 2 ? `'${k}' ` : `'${k}', `))
+                  .map((k, i) =>
+                      i === sorted.length - 1 ? `and '${k}'` : i === sorted.length - 2 ? `'${k}' ` : `'${k}', `,
+                  )
                   .join("");
     return `Stack '${stack}' is missing configuration value${keys.length > 1 ? "s" : ""} ${list}`;
 }

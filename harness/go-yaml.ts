@@ -93,7 +93,8 @@ const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/
  * the integer 0 (see `reresolveFloat`).
  */
 export function goFloatText(f: number): string {
-    if (!Number.isFinite(f)) throw new GoYamlError(`json: unsupported value: ${f > 0 ? "+Inf" : f < 0 ? "-Inf" : "NaN"}`);
+    if (!Number.isFinite(f))
+        throw new GoYamlError(`json: unsupported value: ${f > 0 ? "+Inf" : f < 0 ? "-Inf" : "NaN"}`);
     return Object.is(f, -0) ? "0" : String(f);
 }
 
@@ -105,7 +106,8 @@ export function goFloatText(f: number): string {
  * way; only int/float differs.
  */
 function floatNumber(f: number): GoNumber {
-    if (!Number.isFinite(f)) throw new GoYamlError(`json: unsupported value: ${f > 0 ? "+Inf" : f < 0 ? "-Inf" : "NaN"}`);
+    if (!Number.isFinite(f))
+        throw new GoYamlError(`json: unsupported value: ${f > 0 ? "+Inf" : f < 0 ? "-Inf" : "NaN"}`);
     const whole = Number.isInteger(f) && Math.abs(f) < 1e6; // 'g' uses exponent form from 1e6: read back as a float
     return new GoNumber(goFloatText(f), whole);
 }
