@@ -231,16 +231,37 @@ export function parseGoYaml(text: string): { doc: YAML.Document; value: GoValue;
     const doc = YAML.parseDocument(text.replace(/^\uFEFF/, ""), {
         schema: "failsafe",
         lineCounter: lines,
-        uniqueKeys: true,
+        uniqueKeys: false,
         prettyErrors: false,
     });
-    const dup = doc.errors.find((e) => e.code === "DUPLICATE_KEY");
-    if (dup) {
-        const line = lines.linePos(dup.pos[0]).line;
-        throw new GoYamlError(`yaml: unmarshal errors:\n  line ${line}: mapping key already defined`);
-    }
     if (doc.errors.length) throw new GoYamlError(`invalid YAML file: ${doc.errors[0].message.split("\n")[0]}`);
+    const duplicates = duplicateKeys(doc.contents, (offset) => lines.linePos(offset).line);
+    if (duplicates.length) throw new GoYamlError(`yaml: unmarshal errors:\n  ${duplicates.join("\n  ")}`);
     return { doc, value: decodeNode(doc, doc.contents), lines };
+}
+
+/**
+ * decode.go 767-783: within one map, two keys of the same kind and text are an error, each pair
+ * reported as "line <later>: mapping key "<text>" already defined at line <earlier>".
+ */
+function duplicateKeys(node: unknown, line: (offset: number) => number): string[] {
+    const out: string[] = [];
+    const visit = (n: unknown) => {
+        if (YAML.isMap(n)) {
+            const keys = n.items.map((p) => p.key as YAML.Node | null);
+            keys.forEach((ki, i) => {
+                for (const kj of keys.slice(i + 1)) {
+                    if (YAML.isScalar(ki) && YAML.isScalar(kj) && String(ki.value) === String(kj.value))
+                        out.push(
+                            `line ${line(kj.range?.[0] ?? 0)}: mapping key ${JSON.stringify(String(kj.value))} already defined at line ${line(ki.range?.[0] ?? 0)}`,
+                        );
+                }
+            });
+            for (const p of n.items) visit(p.value);
+        } else if (YAML.isSeq(n)) n.items.forEach(visit);
+    };
+    visit(node);
+    return out;
 }
 
 /**
