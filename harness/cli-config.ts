@@ -3,7 +3,7 @@
 // file and lines it follows in pulumi/pulumi at tag v3.259.0 (the newest tag when this was written;
 // the main branch after it changes none of these files). A CLI upgrade that changes one of them is
 // one place to update here, and test/stack-config.test.ts pins each rule with a fixture.
-import { GoMap, GoNumber, GoTime, GoValue, GoYamlError, goFloatText, goFormatKey } from "./go-yaml";
+import { GoMap, GoNumber, GoTime, GoValue, GoYamlError, goFloatText, goFormatKey } from "../stacks/go-yaml";
 
 const SRC = "pulumi/pulumi v3.259.0";
 

@@ -13,7 +13,7 @@ import {
     stackFromYaml,
     validateAndApplyProjectConfig,
 } from "./cli-config";
-import { GoYamlError, parseGoYaml } from "./go-yaml";
+import { GoYamlError, parseGoYaml } from "../stacks/go-yaml";
 
 /** The repository root (where Pulumi.yaml lives). */
 export const REPO_ROOT = path.resolve(__dirname, "..");

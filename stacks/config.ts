@@ -120,16 +120,24 @@ class Problems {
     readonly list: string[] = [];
     constructor(private readonly locator: StackFileLocator | undefined) {}
 
-    /** `<where>: <key> <message>; got <value as written>` */
-    add(fullKey: string, path: readonly PathElement[], message: string, value?: { v: unknown }): void {
-        const loc = this.locator?.locate(fullKey, path, value?.v);
+    /**
+     * `<file>:<line>: <key> <message>; got <value as written>`. `value` is what the engine passed:
+     * the line is shown only if the file holds that value. Without `value`, the key is located
+     * wherever the file has it, unless `locate` is false (a value that is absent).
+     */
+    add(fullKey: string, path: readonly PathElement[], message: string, value?: { v: unknown }, locate = true): void {
+        const loc = !locate
+            ? undefined
+            : value
+              ? this.locator?.locate(fullKey, path, value.v)
+              : this.locator?.locate(fullKey, path);
         this.list.push(
             `${loc ? loc.at + ": " : ""}${fullKey}${joinPath(path)} ${message}` +
                 (value ? `; got ${loc?.written ?? json(value.v)}` : ""),
         );
     }
 
-    /** A problem found in the stack file's text itself (no value check: the engine may have changed it). */
+    /** A problem found in the stack file's text itself. */
     addAt(loc: Location | undefined, name: string, message: string): void {
         this.list.push(`${loc ? loc.at + ": " : ""}${name} ${message}`);
     }
@@ -197,7 +205,8 @@ export function loadConfig(input: ConfigInput): LoadedConfig {
     }
 
     const region = input.config["aws:region"];
-    if (!region) problems.add("aws:region", [], "is required but not set (pulumi config set aws:region <region>)");
+    if (!region)
+        problems.add("aws:region", [], "is required but not set (pulumi config set aws:region <region>)", undefined, false);
     else if (!/^[a-z]{2}(-gov)?-[a-z]+-\d$/.test(region))
         problems.add("aws:region", [], "must be an AWS region such as eu-west-1", { v: region });
 
@@ -299,6 +308,8 @@ function readField(
             key.spec.default === undefined
                 ? `is required but not set (pulumi config set --path ${key.path} <value>)`
                 : `is not set, though stacks/schema.ts gives it a default: Pulumi.yaml is stale (npm run docs:update)`,
+            undefined,
+            false,
         );
         return MISSING;
     }
@@ -327,7 +338,11 @@ function readField(
                 );
             }
         } else if (bad === undefined && issue.code === "invalid_type") {
-            problems.add(fullKey, at, "is required");
+            problems.add(fullKey, at, "is required", undefined, false);
+        } else if (issue.code === "invalid_key" && issue.issues.length > 0) {
+            // A map key that its schema rejects: show the key and the key schema's message.
+            const key = String(issue.path[issue.path.length - 1]);
+            problems.list.push(`${fullKey}${joinPath(at)} ${issue.issues[0].message}; got ${json(key)}`);
         } else {
             problems.add(fullKey, at, issue.message, { v: bad });
         }
@@ -438,6 +453,8 @@ export interface ExampleValue {
     readonly fullKey: string;
     readonly path: readonly PathElement[];
     readonly value: string;
+    /** The value as the engine passed it (a number for an unquoted account id). */
+    readonly raw: unknown;
     /** What kind of example it is. */
     readonly what: string;
 }
@@ -454,11 +471,12 @@ export function findExampleValues(config: Readonly<Record<string, string>>, proj
         }
         const isArea = fullKey.startsWith(`${project}:`) && AREAS.includes(fullKey.slice(project.length + 1));
         const walk = (v: unknown, path: PathElement[]) => {
-            if (typeof v === "string") {
-                const hit = EXAMPLE_VALUES.find((e) => e.pattern.test(v));
+            // An account id written without quotes arrives as a number.
+            if (typeof v === "string" || typeof v === "number") {
+                const hit = EXAMPLE_VALUES.find((e) => e.pattern.test(String(v)));
                 const name = isArea && path.length ? `${fullKey}.${String(path[0])}` : fullKey;
                 if (hit && !found.some((f) => f.name === name))
-                    found.push({ name, fullKey, path, value: v, what: hit.what });
+                    found.push({ name, fullKey, path, value: String(v), what: hit.what, raw: v });
             } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
             else if (isMap(v)) for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
         };
@@ -474,7 +492,7 @@ function exampleWarnings(
     locator: StackFileLocator | undefined,
 ): string[] {
     return findExampleValues(config, project).map((e) => {
-        const loc = locator?.locate(e.fullKey, e.path, e.value);
+        const loc = locator?.locate(e.fullKey, e.path, e.raw);
         return (
             `${loc ? loc.at + ": " : ""}${e.name} holds an example value, ${e.what}: ${json(e.value)}. ` +
             "Replace it before the first `pulumi up`."

@@ -1,24 +1,38 @@
 import * as YAML from "yaml";
+import { decodeNode, goToPlain } from "./go-yaml";
 
 /** Where a config value sits in the stack file, and its text there. */
 export interface Location {
-    /** `Pulumi.dev.yaml:12` */
+    /** `Pulumi.dev.yaml:12`: the line of the value's key (of the item, in a list). */
     readonly at: string;
     /** The value exactly as written, for a scalar (`1.30`, `"1.4"`, `latest`); undefined for a map or list. */
     readonly written?: string;
-    /** The node is empty (`key:` with nothing after it). */
+    /** The value is empty (`key:` with nothing after it). */
     readonly empty: boolean;
-    /** What the node is: a scalar, a map or a list. */
     readonly kind: "scalar" | "map" | "list";
 }
 
 export type PathElement = string | number;
 
+/** Loose equality of a value as the `yaml` package reads it and as the engine passed it. */
+function same(written: unknown, received: unknown): boolean {
+    if (Array.isArray(written))
+        return Array.isArray(received) && written.length === received.length && written.every((w, i) => same(w, received[i]));
+    if (written !== null && typeof written === "object") {
+        if (received === null || typeof received !== "object" || Array.isArray(received)) return false;
+        const [w, r] = [written as Record<string, unknown>, received as Record<string, unknown>];
+        return Object.keys(w).length === Object.keys(r).length && Object.keys(w).every((k) => same(w[k], r[k]));
+    }
+    if (written === received) return true;
+    // A number or boolean at the top level of a stack file reaches the program as its text.
+    return written !== null && received !== null && typeof written !== "object" && String(written) === String(received);
+}
+
 /**
  * Points at values in the stack file the config came from, so an error can say
  * `Pulumi.dev.yaml:12` and quote the value as written. Best effort: the program runs in the
  * project directory (the language host starts it there), but the config may also come from
- * elsewhere (`--config-file`, an ESC environment, a test's overrides); a value that does not match
+ * elsewhere (`--config-file`, an ESC environment, a test's overrides); a value that differs from
  * what the engine passed is not located, rather than pointing at the wrong line.
  */
 export class StackFileLocator {
@@ -30,34 +44,8 @@ export class StackFileLocator {
         readonly fileName: string,
         private readonly text: string,
     ) {
-        try {
-            const doc = YAML.parseDocument(text, { lineCounter: this.lines, prettyErrors: false });
-            this.doc = doc.errors.length ? undefined : doc;
-        } catch {
-            this.doc = undefined;
-        }
-    }
-
-    /** The node of `<fullKey>` (a key as the engine names it) followed by `path`, if the file has it. */
-    private node(fullKey: string, path: readonly PathElement[]): YAML.Node | null | undefined {
-        const config = this.doc?.get("config", true);
-        if (!YAML.isMap(config)) return undefined;
-        const pair = config.items.find((p) => {
-            const written = YAML.isScalar(p.key) ? String(p.key.value) : undefined;
-            return written !== undefined && this.fullKey(written) === fullKey;
-        });
-        if (!pair) return undefined;
-        let node = pair.value as YAML.Node | null;
-        for (const step of path) {
-            let next: unknown;
-            if (typeof step === "number" && YAML.isSeq(node)) next = node.items[step];
-            else if (typeof step === "string" && YAML.isMap(node))
-                next = node.has(step) ? (node.get(step, true) ?? null) : undefined;
-            else return undefined;
-            if (next === undefined) return undefined;
-            node = next as YAML.Node | null;
-        }
-        return node;
+        const doc = YAML.parseDocument(text, { lineCounter: this.lines, prettyErrors: false });
+        this.doc = doc.errors.length ? undefined : doc;
     }
 
     /** pulumi/pulumi v3.259.0 loaders.go 61-89 and key.go 44-70: how a key as written is named. */
@@ -68,57 +56,53 @@ export class StackFileLocator {
         return written;
     }
 
-    /**
-     * The location of a value, if the file holds it and it is what the engine passed (`received`,
-     * parsed; `undefined` to skip the check).
-     */
-    locate(fullKey: string, path: readonly PathElement[] = [], received?: unknown): Location | undefined {
-        const node = this.node(fullKey, path);
-        if (node === undefined || !this.doc) return undefined;
-        const line = (offset: number) => `${this.fileName}:${this.lines.linePos(offset).line}`;
-        if (node === null || (YAML.isScalar(node) && node.value === null && node.source === "")) {
-            return received === undefined || received === null || received === ""
-                ? { at: this.lineOfKey(fullKey, path), empty: true, kind: "scalar" }
-                : undefined;
+    /** The node at `<fullKey>` then `path`, and the offset of its key (or list item). */
+    private find(fullKey: string, path: readonly PathElement[]): { node: YAML.Node | null; offset: number } | undefined {
+        const config = this.doc?.get("config", true);
+        if (!YAML.isMap(config)) return undefined;
+        const pair = config.items.find((p) => YAML.isScalar(p.key) && this.fullKey(String(p.key.value)) === fullKey);
+        if (!pair || !YAML.isNode(pair.key)) return undefined;
+        let node = (pair.value as YAML.Node | null) ?? null;
+        let offset = pair.key.range?.[0] ?? 0;
+        for (const step of path) {
+            if (typeof step === "number" && YAML.isSeq(node)) {
+                const item = node.items[step] as YAML.Node | null | undefined;
+                if (item === undefined) return undefined;
+                node = item;
+                offset = item?.range?.[0] ?? offset;
+            } else if (typeof step === "string" && YAML.isMap(node)) {
+                const p = node.items.find((i) => YAML.isScalar(i.key) && String(i.key.value) === step);
+                if (!p || !YAML.isNode(p.key)) return undefined;
+                node = (p.value as YAML.Node | null) ?? null;
+                offset = p.key.range?.[0] ?? offset;
+            } else return undefined;
         }
-        const range = node.range ?? [0, 0, 0];
-        if (YAML.isMap(node) || YAML.isSeq(node)) {
-            const kind = YAML.isMap(node) ? "map" : "list";
-            const matches =
-                received === undefined ||
-                (kind === "map"
-                    ? received !== null && typeof received === "object" && !Array.isArray(received)
-                    : Array.isArray(received));
-            return matches ? { at: line(range[0]), empty: false, kind } : undefined;
-        }
-        if (!YAML.isScalar(node)) return undefined;
-        const written = this.text.slice(range[0], range[1]);
-        const value = node.value;
-        const matches =
-            received === undefined ||
-            value === received ||
-            (typeof received === "string" && String(value) === received) ||
-            (typeof received === "number" && typeof value === "number" && value === received) ||
-            (typeof received === "number" && Number(String(value).replace(/_/g, "")) === received);
-        return matches ? { at: line(range[0]), written, empty: false, kind: "scalar" } : undefined;
+        return { node, offset };
     }
 
-    /** For an empty value: the line of its key. */
-    private lineOfKey(fullKey: string, path: readonly PathElement[]): string {
-        const parentPath = path.slice(0, -1);
-        const last = path[path.length - 1];
-        const config = this.doc?.get("config", true);
-        let pairs: YAML.Pair[] | undefined;
-        if (path.length === 0 && YAML.isMap(config)) pairs = config.items as YAML.Pair[];
-        else {
-            const parent = this.node(fullKey, parentPath);
-            if (YAML.isMap(parent)) pairs = parent.items as YAML.Pair[];
+    /**
+     * The location of a value if the file holds it and it is what the engine passed (`received`,
+     * parsed from JSON); with `received` omitted, wherever the file has it.
+     */
+    locate(fullKey: string, path: readonly PathElement[] = [], ...received: [unknown?]): Location | undefined {
+        const found = this.find(fullKey, path);
+        if (!found) return undefined;
+        const { node, offset } = found;
+        const at = `${this.fileName}:${this.lines.linePos(offset).line}`;
+        const check = received.length > 0;
+        let value: unknown;
+        try {
+            // As the CLI reads it (yaml.v3): `0012` is 10, `1.10` is 1.1, `yes` a string.
+            value = goToPlain(decodeNode(this.doc!, node));
+        } catch {
+            value = undefined;
         }
-        const pair = pairs?.find((p) => {
-            const k = YAML.isScalar(p.key) ? String(p.key.value) : undefined;
-            return path.length === 0 ? k !== undefined && this.fullKey(k) === fullKey : k === last;
-        });
-        const offset = YAML.isNode(pair?.key) ? (pair.key.range?.[0] ?? 0) : 0;
-        return `${this.fileName}:${this.lines.linePos(offset).line}`;
+        if (check && !same(value, received[0]) && !(value === null && received[0] === "")) return undefined;
+        if (node === null || (YAML.isScalar(node) && node.value === null && node.source === ""))
+            return { at, empty: true, kind: "scalar" };
+        if (YAML.isMap(node)) return { at, empty: false, kind: "map" };
+        if (YAML.isSeq(node)) return { at, empty: false, kind: "list" };
+        const range = node.range ?? [0, 0, 0];
+        return { at, written: this.text.slice(range[0], range[1]), empty: false, kind: "scalar" };
     }
 }

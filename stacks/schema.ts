@@ -116,7 +116,7 @@ const quantity = (what: "cpu" | "memory") =>
 export const imageTagSchema = z
     .string()
     .trim()
-    .min(1, { error: "must not be empty (pin the image by tag or sha256 digest)" })
+    .min(1, { error: "must not be empty (pin the image by tag or sha256 digest)", abort: true })
     .refine((tag) => tag.toLowerCase() !== "latest", {
         error: "must not be 'latest' (pin the image by tag or sha256 digest)",
     })

@@ -1,5 +1,6 @@
 // How the Pulumi CLI reads a YAML file: gopkg.in/yaml.v3 v3.0.1 (pinned in pulumi/pulumi v3.259.0
-// sdk/go.mod) decoding into `any`. The `yaml` package parses the text (failsafe schema: every scalar
+// sdk/go.mod) decoding into `any`. The test harness builds the program's config with it, and the
+// program's loader uses it to match a value in the stack file with the value the engine passed. The `yaml` package parses the text (failsafe schema: every scalar
 // stays the text as written, with its style and tag); this file resolves each scalar the way
 // yaml.v3 does, so `1.10`, `0012`, `yes`, `2024-01-02` and an empty value mean here what they mean
 // to the CLI. Sources (go-yaml/yaml at v3.0.1): resolve.go `resolve` (lines 119-253) and
@@ -18,6 +19,15 @@ export class GoNumber {
 /** A YAML timestamp: decode.go gives a time.Time, which the CLI turns into Go's Time.String() text. */
 export class GoTime {
     constructor(readonly text: string) {}
+}
+
+/** JSON-like form of a decoded value: numbers as numbers, timestamps as the CLI's text. */
+export function goToPlain(v: GoValue): unknown {
+    if (v instanceof GoNumber) return Number(v.text);
+    if (v instanceof GoTime) return v.text;
+    if (Array.isArray(v)) return v.map(goToPlain);
+    if (v instanceof GoMap) return Object.fromEntries(v.entries.map((e) => [String(e.key), goToPlain(e.value)]));
+    return v;
 }
 
 /** A value decoded from YAML into Go's `any`. Maps keep document order; keys may be non-strings. */
@@ -204,7 +214,8 @@ export function decodeNode(doc: YAML.Document, node: unknown): GoValue {
     if (node === null || node === undefined) return null;
     if (YAML.isAlias(node)) return decodeNode(doc, node.resolve(doc));
     if (YAML.isScalar(node)) {
-        const text = String(node.value ?? "");
+        // A plain scalar's text as written (a schema other than failsafe would already have read it).
+        const text = node.type === "PLAIN" && node.source !== undefined ? node.source : String(node.value ?? "");
         return indicatedString(node) ? text : resolveScalar(node.tag ?? "", text);
     }
     if (YAML.isSeq(node)) return node.items.map((item) => decodeNode(doc, item));
