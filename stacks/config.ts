@@ -206,12 +206,18 @@ export function loadConfig(input: ConfigInput): LoadedConfig {
 
     const region = input.config["aws:region"];
     if (!region)
-        problems.add("aws:region", [], "is required but not set (pulumi config set aws:region <region>)", undefined, false);
+        problems.add(
+            "aws:region",
+            [],
+            "is required but not set (pulumi config set aws:region <region>)",
+            undefined,
+            false,
+        );
     else if (!/^[a-z]{2}(-gov)?-[a-z]+-\d$/.test(region))
         problems.add("aws:region", [], "must be an AWS region such as eu-west-1", { v: region });
 
     const warnings = exampleWarnings(input.config, project, locator);
-    if (problems.list.length === 0) crossChecks(raw as RawConfig, problems, ns);
+    crossChecks(raw as RawConfig, problems, ns);
     if (problems.list.length > 0) throw new ConfigError(problems.list, warnings);
     return { config: deepFreeze(assemble(raw as RawConfig, project, stack, region)), warnings };
 }
@@ -350,100 +356,130 @@ function readField(
     return MISSING;
 }
 
-/** Rules between keys; they run once every key is valid on its own. */
+/** Rules between keys; each runs when the keys it relates are valid on their own. */
 function crossChecks(c: RawConfig, problems: Problems, ns: (n: string) => string): void {
-    const rule = (ok: boolean, area: string, field: string, message: string, value?: unknown) => {
-        if (!ok) problems.add(ns(area), [field], message, value === undefined ? undefined : { v: value });
+    const valid = (area: keyof RawConfig, ...fields: string[]) => {
+        const a = c[area] as Record<string, unknown> | undefined;
+        return a !== undefined && fields.every((f) => a[f] !== MISSING);
+    };
+    const rule = (
+        keys: boolean,
+        ok: () => boolean,
+        area: string,
+        field: string,
+        message: () => string,
+        value: () => unknown,
+    ) => {
+        if (keys && !ok()) problems.add(ns(area), [field], message(), { v: value() });
     };
     const { nodes, checkout, cluster, network, certManager } = c;
     rule(
-        nodes.desiredSize >= nodes.minSize,
+        valid("nodes", "minSize", "desiredSize"),
+        () => nodes.desiredSize >= nodes.minSize,
         "nodes",
         "desiredSize",
-        `must be >= nodes.minSize (${nodes.minSize})`,
-        nodes.desiredSize,
+        () => `must be >= nodes.minSize (${nodes.minSize})`,
+        () => nodes.desiredSize,
     );
     rule(
-        nodes.maxSize >= nodes.desiredSize,
+        valid("nodes", "desiredSize", "maxSize"),
+        () => nodes.maxSize >= nodes.desiredSize,
         "nodes",
         "maxSize",
-        `must be >= nodes.desiredSize (${nodes.desiredSize})`,
-        nodes.maxSize,
+        () => `must be >= nodes.desiredSize (${nodes.desiredSize})`,
+        () => nodes.maxSize,
     );
     rule(
-        checkout.maxReplicas > checkout.minReplicas,
+        valid("checkout", "minReplicas", "maxReplicas"),
+        () => checkout.maxReplicas > checkout.minReplicas,
         "checkout",
         "maxReplicas",
-        `must be > checkout.minReplicas (${checkout.minReplicas}) so the HPA can scale`,
-        checkout.maxReplicas,
+        () => `must be > checkout.minReplicas (${checkout.minReplicas}) so the HPA can scale`,
+        () => checkout.maxReplicas,
     );
     for (const res of ["cpu", "memory"] as const) {
-        const [req, lim] = [checkout[`${res}Request`], checkout[`${res}Limit`]];
         rule(
-            parseQuantity(lim) >= parseQuantity(req),
+            valid("checkout", `${res}Request`, `${res}Limit`),
+            () => parseQuantity(checkout[`${res}Limit`]) >= parseQuantity(checkout[`${res}Request`]),
             "checkout",
             `${res}Limit`,
-            `must be >= checkout.${res}Request (${req})`,
-            lim,
+            () => `must be >= checkout.${res}Request (${checkout[`${res}Request`]})`,
+            () => checkout[`${res}Limit`],
         );
     }
+    const endpoint = valid("cluster", "endpointPublicAccess", "publicAccessCidrs");
     rule(
-        !cluster.endpointPublicAccess || cluster.publicAccessCidrs.length > 0,
+        endpoint,
+        () => !cluster.endpointPublicAccess || cluster.publicAccessCidrs.length > 0,
         "cluster",
         "publicAccessCidrs",
-        "must list the CIDRs allowed to reach the public API endpoint when cluster.endpointPublicAccess is true (there is no implicit 0.0.0.0/0)",
-        cluster.publicAccessCidrs,
+        () =>
+            "must list the CIDRs allowed to reach the public API endpoint when cluster.endpointPublicAccess is true (there is no implicit 0.0.0.0/0)",
+        () => cluster.publicAccessCidrs,
     );
     rule(
-        cluster.endpointPublicAccess || cluster.publicAccessCidrs.length === 0,
+        endpoint,
+        () => cluster.endpointPublicAccess || cluster.publicAccessCidrs.length === 0,
         "cluster",
         "publicAccessCidrs",
-        "must be empty when cluster.endpointPublicAccess is false (the endpoint is private)",
-        cluster.publicAccessCidrs,
+        () => "must be empty when cluster.endpointPublicAccess is false (the endpoint is private)",
+        () => cluster.publicAccessCidrs,
     );
-    if (network.mode === "existing") {
-        rule(network.vpcId !== "", "network", "vpcId", "is required when network.mode is existing", network.vpcId);
+    if (valid("network", "mode") && network.mode === "existing") {
         rule(
-            network.privateSubnetIds.length >= 2,
+            valid("network", "vpcId"),
+            () => network.vpcId !== "",
+            "network",
+            "vpcId",
+            () => "is required when network.mode is existing",
+            () => network.vpcId,
+        );
+        rule(
+            valid("network", "privateSubnetIds"),
+            () => network.privateSubnetIds.length >= 2,
             "network",
             "privateSubnetIds",
-            "must list at least 2 private subnets (in different AZs) when network.mode is existing",
-            network.privateSubnetIds,
+            () => "must list at least 2 private subnets (in different AZs) when network.mode is existing",
+            () => network.privateSubnetIds,
         );
-    } else {
+    } else if (valid("network", "mode")) {
         for (const field of ["vpcId", "privateSubnetIds", "publicSubnetIds"] as const)
             rule(
-                network[field].length === 0,
+                valid("network", field),
+                () => network[field].length === 0,
                 "network",
                 field,
-                "is only used when network.mode is existing (network.mode is create)",
-                network[field],
+                () => "is only used when network.mode is existing (network.mode is create)",
+                () => network[field],
             );
     }
-    const dns01 = certManager.solver === "dns01";
+    const dns01 = valid("certManager", "solver") && certManager.solver === "dns01";
     rule(
-        dns01 === (certManager.hostedZoneId !== ""),
+        valid("certManager", "solver", "hostedZoneId"),
+        () => dns01 === (certManager.hostedZoneId !== ""),
         "certManager",
         "hostedZoneId",
-        dns01
-            ? "is required when certManager.solver is dns01"
-            : "is only used when certManager.solver is dns01 (solver is http01)",
-        certManager.hostedZoneId,
+        () =>
+            dns01
+                ? "is required when certManager.solver is dns01"
+                : "is only used when certManager.solver is dns01 (solver is http01)",
+        () => certManager.hostedZoneId,
     );
-    for (const name of Object.keys(checkout.extraEnv)) {
-        if ((MANAGED_ENV as readonly string[]).includes(name))
-            problems.add(
-                ns("checkout"),
-                ["extraEnv", name],
-                "is set by the Deployment itself (from its own key); remove it from extraEnv",
-            );
-        else if (SECRET_LOOKING_NAME.test(name))
-            problems.add(
-                ns("checkout"),
-                ["extraEnv", name],
-                "looks like a secret; secrets must come from a Kubernetes Secret, not a literal in config",
-            );
-    }
+    if (valid("checkout", "extraEnv"))
+        for (const name of Object.keys(checkout.extraEnv)) {
+            if ((MANAGED_ENV as readonly string[]).includes(name))
+                problems.add(
+                    ns("checkout"),
+                    ["extraEnv", name],
+                    "is set by the Deployment itself (from its own key); remove it from extraEnv",
+                );
+            else if (SECRET_LOOKING_NAME.test(name))
+                problems.add(
+                    ns("checkout"),
+                    ["extraEnv", name],
+                    "looks like a secret; secrets must come from a Kubernetes Secret, not a literal in config",
+                );
+        }
 }
 
 /** A value the stack still holds from the shipped examples. */

@@ -137,12 +137,17 @@ describe("synth: the command", () => {
             bad,
             fs
                 .readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8")
-                .replace("checkout.imageTag: 1.4.2", "checkout.imageTag: latest"),
+                .replace("imageTag: 1.4.2", "imageTag: latest"),
         );
         try {
             const r = await synthCli(["dev", stack, "--out", out]);
             assert.strictEqual(r.status, 2, r.stderr);
-            assert.match(r.stderr, /checkout-platform:checkout\.imageTag must not be 'latest'/);
+            assert.match(
+                r.stderr,
+                new RegExp(
+                    `Pulumi\\.${stack}\\.yaml:\\d+: checkout-platform:checkout\\.imageTag must not be 'latest' .*; got latest`,
+                ),
+            );
             assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/, "no stack trace");
             assert.strictEqual(r.stdout.includes("wrote"), false);
             assert.deepStrictEqual(fs.readdirSync(out), [], "nothing partial: not even the valid dev stack is written");

@@ -20,9 +20,10 @@ export interface Declaration {
  * (pulumi/pulumi v3.259.0 sdk/go/common/resource/config/object.go 560-591 `coerce`, applied by
  * value.go 143-167 `coerceObject`): the program would receive `3`, not `"3"`.
  */
-const coercible = (s: string) => s === "true" || s === "false" || /^[+-]?[1-9]\d*$|^[+-]?0$/.test(s);
+const coercible = (s: string) =>
+    s === "true" || s === "false" || (!(s.length > 1 && s[0] === "0") && /^[+-]?\d+$/.test(s));
 
-function declaration(path: string, spec: Field): Declaration {
+export function declaration(path: string, spec: Field): Declaration {
     if (typeof spec.default === "string" && coercible(spec.default))
         throw new Error(
             `${path}: the string default ${JSON.stringify(spec.default)} would reach the program as a number or boolean`,
