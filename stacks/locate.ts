@@ -17,7 +17,11 @@ export type PathElement = string | number;
 /** Loose equality of a value as the `yaml` package reads it and as the engine passed it. */
 function same(written: unknown, received: unknown): boolean {
     if (Array.isArray(written))
-        return Array.isArray(received) && written.length === received.length && written.every((w, i) => same(w, received[i]));
+        return (
+            Array.isArray(received) &&
+            written.length === received.length &&
+            written.every((w, i) => same(w, received[i]))
+        );
     if (written !== null && typeof written === "object") {
         if (received === null || typeof received !== "object" || Array.isArray(received)) return false;
         const [w, r] = [written as Record<string, unknown>, received as Record<string, unknown>];
@@ -57,7 +61,10 @@ export class StackFileLocator {
     }
 
     /** The node at `<fullKey>` then `path`, and the offset of its key (or list item). */
-    private find(fullKey: string, path: readonly PathElement[]): { node: YAML.Node | null; offset: number } | undefined {
+    private find(
+        fullKey: string,
+        path: readonly PathElement[],
+    ): { node: YAML.Node | null; offset: number } | undefined {
         const config = this.doc?.get("config", true);
         if (!YAML.isMap(config)) return undefined;
         const pair = config.items.find((p) => YAML.isScalar(p.key) && this.fullKey(String(p.key.value)) === fullKey);
