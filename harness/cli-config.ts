@@ -335,7 +335,7 @@ export interface ItemsType {
     readonly items?: ItemsType;
 }
 
-/** project.go 274-291 `ProjectConfigType`. */
+/** project.go 282-289 `ProjectConfigType`. */
 export interface ProjectConfigType {
     readonly type?: string;
     readonly description?: string;
@@ -359,7 +359,7 @@ export function inferFullTypeName(type: string, items?: ItemsType): string {
 const atoi = (s: string) => /^[+-]?\d+$/.test(s) && BigInt(s) >= -(2n ** 63n) && BigInt(s) <= 2n ** 63n - 1n;
 
 /**
- * project.go 768-835 `ValidateConfigValue`. `value` is what Go holds there: a YAML-decoded default,
+ * project.go 768-831 `ValidateConfigValue`. `value` is what Go holds there: a YAML-decoded default,
  * or a stack value's text, or (for an object value) `json.Unmarshal` of it into `any`, where every
  * number is a float64.
  */
@@ -380,12 +380,12 @@ export function validateConfigValue(type: string, items: ItemsType | undefined, 
 const isPrimitive = (v: CfgObject | undefined) =>
     typeof v === "string" || typeof v === "boolean" || (v instanceof GoNumber && v.isInt); // config.go 170-177
 
-/** project.go 826-829 `configKeyIsNamespacedByProject`. */
+/** project.go 833-835 `configKeyIsNamespacedByProject`. */
 const namespacedByProject = (project: string, key: string) => !key.includes(":") || key.startsWith(project + ":");
 
 /**
  * Pulumi.yaml's `config:` block as loaders.go 108-148 `LoadProjectBytes` reads it: shorthand values
- * rewritten (project.go 486-517 `RewriteShorthandConfigValues`), then project.go 837-890 `Validate`.
+ * rewritten (project.go 486-517 `RewriteShorthandConfigValues`), then project.go 837-889 `Validate`.
  */
 export function projectFromYaml(doc: GoValue, file = "Pulumi.yaml"): Project {
     if (!(doc instanceof GoMap)) throw new CliError(`could not validate '${file}': expected project to be an object`);
@@ -466,14 +466,14 @@ function createConfigValue(raw: CfgObject): Value {
 
 export interface StackFile {
     readonly config: ConfigMap;
-    /** loaders.go 379-411 `checkForEmptyConfig`: the warning the CLI prints, if any. */
+    /** loaders.go 379-410 `checkForEmptyConfig`: the warning the CLI prints, if any. */
     readonly warnings: string[];
 }
 
 /**
- * A stack file's `config:` as loaders.go 172-238 `LoadProjectStackBytes` reads it: every key
+ * A stack file's `config:` as loaders.go 172-233 `LoadProjectStackBytes` reads it: every key
  * namespaced (61-89 `stackConfigNamespacedWithProject`), every value turned into a config.Value
- * (value.go 238-245 `UnmarshalYAML`). A null value becomes the empty Value (yaml.v3 leaves a
+ * (value.go 238-245 `UnmarshalYAML`). A null value becomes the empty Value (yaml.v3 decode.go 406-409 leaves a
  * null node's Unmarshaler uncalled), with the CLI's warning.
  */
 export function stackFromYaml(project: Project, doc: GoValue): StackFile {

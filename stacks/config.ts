@@ -100,12 +100,12 @@ function typed(spec: Field, value: unknown): { ok: true; value: unknown } | { ok
                         : `must be a string, not ${kind}`,
             };
         case "integer":
-            // pulumi/pulumi v3.259.0 project.go 777-797: the CLI also accepts a quoted whole number.
+            // pulumi/pulumi v3.259.0 project.go 777-796: the CLI also accepts a quoted whole number.
             if (typeof value === "number" && Number.isInteger(value)) return { ok: true, value };
             if (typeof value === "string" && /^[+-]?\d+$/.test(value)) return { ok: true, value: Number(value) };
             return { ok: false, message: "must be a whole number" };
         case "boolean":
-            // project.go 799-808: and "true"/"false" as strings.
+            // project.go 798-807: and "true"/"false" as strings.
             if (typeof value === "boolean") return { ok: true, value };
             if (value === "true" || value === "false") return { ok: true, value: value === "true" };
             return { ok: false, message: "must be true or false" };

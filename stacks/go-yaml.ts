@@ -3,8 +3,8 @@
 // program's loader uses it to match a value in the stack file with the value the engine passed. The `yaml` package parses the text (failsafe schema: every scalar
 // stays the text as written, with its style and tag); this file resolves each scalar the way
 // yaml.v3 does, so `1.10`, `0012`, `yes`, `2024-01-02` and an empty value mean here what they mean
-// to the CLI. Sources (go-yaml/yaml at v3.0.1): resolve.go `resolve` (lines 119-253) and
-// `parseTimestamp` (292-314), decode.go `scalar` (565-620), `isStringMap` (864-876),
+// to the CLI. Sources (go-yaml/yaml at v3.0.1): resolve.go `resolve` (lines 126-265) and
+// `parseTimestamp` (306-326), decode.go `scalar` (565-720; 568-571 for quoted scalars), `isStringMap` (864-876),
 // `mapping` (767-783), yaml.go `indicatedString` (463-467).
 import * as YAML from "yaml";
 
@@ -52,7 +52,7 @@ const SHORT: Record<string, string> = {
 };
 const shortTag = (tag: string | undefined) => (tag === undefined ? "" : (SHORT[tag] ?? tag));
 
-// resolve.go 44-58: the plain scalars found by table lookup.
+// resolve.go 47-61: the plain scalars found by table lookup.
 const RESOLVE_MAP: Record<string, ["!!bool" | "!!null" | "!!float" | "!!merge", GoValue | "inf"]> = {};
 for (const s of ["true", "True", "TRUE"]) RESOLVE_MAP[s] = ["!!bool", true];
 for (const s of ["false", "False", "FALSE"]) RESOLVE_MAP[s] = ["!!bool", false];
@@ -61,7 +61,7 @@ for (const s of [".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf
     RESOLVE_MAP[s] = ["!!float", "inf"];
 RESOLVE_MAP["<<"] = ["!!merge", "<<"];
 
-/** resolve.go 36-42: the first character decides what a plain scalar may be. */
+/** resolve.go 35-45: the first character decides what a plain scalar may be. */
 function hint(s: string): "S" | "D" | "M" | "." | "N" | null {
     if (s === "") return "N";
     const c = s[0];
@@ -94,7 +94,7 @@ function parseGoFloat(s: string): number | undefined {
     return Number.isFinite(f) ? f : undefined;
 }
 
-const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/; // resolve.go 117
+const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/; // resolve.go 124
 
 /**
  * The JSON text Go's encoding/json writes for a float64 (encode.go floatEncoder): the shortest
@@ -110,7 +110,7 @@ export function goFloatText(f: number): string {
 
 /**
  * The CLI reads a stack file, then writes it back as YAML and reads that again
- * (pulumi/pulumi v3.259.0 sdk/go/common/workspace/loaders.go 173-238, `LoadProjectStackBytes`).
+ * (pulumi/pulumi v3.259.0 sdk/go/common/workspace/loaders.go 172-233, `LoadProjectStackBytes`).
  * A float goes out as strconv.FormatFloat(f, 'g', -1, 64) (yaml.v3 encode.go `floatv`) and comes
  * back as an int when that text is one (`2.0` -> "2" -> int 2). The JSON text is the same either
  * way; only int/float differs.
@@ -127,7 +127,7 @@ const leap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
 const pad = (n: number, w = 2) => String(n).padStart(w, "0");
 
 /**
- * resolve.go 292-314 `parseTimestamp` with Go's time.Parse on the four layouts of 276-282, and the
+ * resolve.go 306-326 `parseTimestamp` with Go's time.Parse on the four layouts of 294-301, and the
  * value the CLI finally passes: the time.Time is written back as RFC3339Nano, read again, and
  * turned into text by pulumi's config object.go `unmarshalObject` (`v.String()`, line 491):
  * "2006-01-02 15:04:05.999999999 -0700 MST". A zero offset reads as UTC (the CLI's machine zone is
@@ -163,13 +163,13 @@ function parseTimestamp(s: string): GoTime | undefined {
     return new GoTime(`${time} ${off} ${offset === 0 ? "UTC" : off}`);
 }
 
-/** resolve.go 119-253: the Go value of a scalar, given its explicit tag ("" if none). */
+/** resolve.go 126-265: the Go value of a scalar, given its explicit tag ("" if none). */
 export function resolveScalar(tag: string, text: string): GoValue {
     tag = shortTag(tag);
     const resolvable = ["", "!!str", "!!bool", "!!int", "!!float", "!!null", "!!timestamp"].includes(tag);
     if (!resolvable) return text; // a custom tag: decode.go stores the text itself in the `any`
     const [rtag, out] = resolveUntagged(tag, text);
-    // resolve.go 128-146: an explicit tag must agree with what the text resolves to.
+    // resolve.go 132-151: an explicit tag must agree with what the text resolves to.
     if (tag === "" || tag === rtag || tag === "!!str") return out;
     if (tag === "!!float" && rtag === "!!int") return new GoNumber((out as GoNumber).text, false);
     throw new GoYamlError(`yaml: cannot decode ${rtag} \`${text}\` as a ${tag}`);
@@ -198,12 +198,12 @@ function resolveUntagged(tag: string, s: string): [string, GoValue] {
             const f = parseGoFloat(plain);
             if (f !== undefined) return ["!!float", floatNumber(f)];
         }
-        // resolve.go 203-246 (0b / -0b / 0o / -0o) are already covered by ParseInt's base prefixes.
+        // resolve.go 210-259 (0b / -0b / 0o / -0o) are already covered by ParseInt's base prefixes.
     }
     return ["!!str", s];
 }
 
-/** decode.go 565-572: quoted and block scalars, and `!!str`, are strings as written. */
+/** decode.go 568-571: quoted and block scalars, and `!!str`, are strings as written. */
 function indicatedString(node: YAML.Scalar): boolean {
     if (shortTag(node.tag) === "!!str") return true;
     return (node.tag === undefined || node.tag === "!") && node.type !== "PLAIN";
@@ -238,7 +238,7 @@ export function decodeNode(doc: YAML.Document, node: unknown): GoValue {
  */
 export function parseGoYaml(text: string): { doc: YAML.Document; value: GoValue; lines: YAML.LineCounter } {
     const lines = new YAML.LineCounter();
-    // Strip a UTF-8 byte-order mark, as loaders.go 30-48 `readFileStripUTF8BOM` does.
+    // Strip a UTF-8 byte-order mark, as loaders.go 30-49 `readFileStripUTF8BOM` does.
     const doc = YAML.parseDocument(text.replace(/^\uFEFF/, ""), {
         schema: "failsafe",
         lineCounter: lines,

@@ -1,6 +1,6 @@
 /**
  * Levenshtein distance, case-insensitive, as the Pulumi CLI measures it for its own "did you mean"
- * on Pulumi.yaml attributes (pulumi/pulumi v3.259.0 sdk/go/common/workspace/project.go 648-684
+ * on Pulumi.yaml attributes (pulumi/pulumi v3.259.0 sdk/go/common/workspace/project.go 650-689
  * `findClosestKey`). Twenty lines, so no dependency: the program loads it on every run.
  */
 export function distance(a: string, b: string): number {

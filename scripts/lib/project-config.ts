@@ -7,7 +7,7 @@ export const CONFIG_COMMENT =
     " `checkout-platform:cluster` (the Pulumi CLI reads declared keys as paths, applies defaults by path and\n" +
     " checks each field's type: pulumi/pulumi v3.259.0 pkg/workspace/config.go 255-366).";
 
-/** One declaration as Pulumi.yaml holds it (sdk/go/common/workspace/project.go 274-291 `ProjectConfigType`). */
+/** One declaration as Pulumi.yaml holds it (sdk/go/common/workspace/project.go 282-289 `ProjectConfigType`). */
 export interface Declaration {
     type: string;
     items?: { type: string };
