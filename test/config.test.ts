@@ -7,6 +7,8 @@ import { REPO_ROOT, StackFileError, readProject, stackConfigFromText } from "../
 import { ConfigError, LoadedConfig, OTHER_NAMESPACES, PlatformConfig, loadConfig } from "../stacks/config";
 import { AREAS, DECLARED_KEYS, DeclaredKey } from "../stacks/schema";
 import { closest, distance } from "../stacks/suggest";
+import { runProgram } from "../harness/engine";
+import { stackRun } from "./shared-runs";
 
 const PROJECT = "checkout-platform";
 const stackText = (stack: string) => fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8");
@@ -571,5 +573,31 @@ describe("config: the schema is the one declaration", () => {
             ),
         );
         assert.deepStrictEqual([...held].sort(), marked.sort());
+    });
+});
+
+describe("config: the program itself", () => {
+    it("warns through pulumi.log.warn about each example value, on every run", async function () {
+        this.timeout(60_000);
+        const run = await stackRun("prod");
+        assert.deepStrictEqual(
+            run.warnings.map((w) => /^(Pulumi\.prod\.yaml:\d+): (\S+) holds an example value/.exec(w)?.slice(1)),
+            [
+                ["Pulumi.prod.yaml:12", "checkout-platform:certManager.acmeEmail"],
+                ["Pulumi.prod.yaml:14", "checkout-platform:certManager.hostedZoneId"],
+                ["Pulumi.prod.yaml:6", "checkout-platform:cluster.adminRoleArn"],
+            ],
+        );
+    });
+
+    it("reads what the engine passed: a key set only in the engine's config is rejected too", async function () {
+        this.timeout(60_000);
+        await assert.rejects(
+            runProgram("dev", { overrides: { "checkout.minReplica": 2 } }),
+            (e: Error & { problems?: string[] }) =>
+                e.name === "ConfigError" &&
+                e.problems?.[0] ===
+                    "checkout-platform:checkout.minReplica is not a field of checkout-platform:checkout; did you mean checkout-platform:checkout.minReplicas?",
+        );
     });
 });
