@@ -37,7 +37,8 @@ export interface Prerequisites {
 }
 
 /** The oldest Pulumi CLI the Automation API in @pulumi/pulumi 3.248 is tested with. */
-export const MIN_PULUMI_CLI = [3, 100, 0] as const;
+// 3.203: `pulumi config set-all --json` (pulumi/pulumi#19427), which copies a stack's maps as maps.
+export const MIN_PULUMI_CLI = [3, 203, 0] as const;
 
 function set(env: Env, name: string): boolean {
     return (env[name] ?? "").trim() !== "";

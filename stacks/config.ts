@@ -222,14 +222,12 @@ export function loadConfig(input: ConfigInput): LoadedConfig {
     return { config: deepFreeze(assemble(raw as RawConfig, project, stack, region)), warnings };
 }
 
-const UNPARSED = Symbol("unparsed");
-
-/** A root value as the engine passed it: JSON for an object (the CLI renders maps as JSON). */
+/** A root value as the engine passed it: JSON for a map (the CLI renders maps as JSON), else its text. */
 function parseRoot(text: string): unknown {
     try {
         return JSON.parse(text);
     } catch {
-        return { [UNPARSED]: text };
+        return text;
     }
 }
 
@@ -265,9 +263,8 @@ function readArea(
         return undefined;
     }
     if (value === undefined) value = {};
-    if (!isMap(value) || UNPARSED in value) {
-        const shown = isMap(value) ? (value as Record<PropertyKey, unknown>)[UNPARSED] : value;
-        problems.add(fullKey, [], `must be a map of ${top} fields`, { v: shown });
+    if (!isMap(value)) {
+        problems.add(fullKey, [], `must be a map of ${top} fields`, { v: value });
         return undefined;
     }
     const fields = Object.keys(area.fields);

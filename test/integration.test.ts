@@ -24,7 +24,7 @@ import {
 } from "../integration/lib";
 
 const ALL_TOOLS: Record<string, ToolInfo> = {
-    pulumi: { path: "/usr/local/bin/pulumi", version: "v3.190.0" },
+    pulumi: { path: "/usr/local/bin/pulumi", version: "v3.203.0" },
     kubectl: { path: "/usr/bin/kubectl", version: "Client Version: v1.33.1" },
     aws: { path: "/usr/bin/aws", version: "aws-cli/2.27.0" },
     crane: { path: "/usr/bin/crane", version: "0.20.2" },

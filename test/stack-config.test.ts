@@ -177,6 +177,16 @@ describe("harness: stack config as the Pulumi CLI builds it (v3.259.0)", () => {
         assert.strictEqual(decrypted["fixture:password"], "plain(v1:BBBB)");
     });
 
+    it("rejects a plaintext value for a key Pulumi.yaml declares secret (config.go 128-134)", () => {
+        const project = { name: "fixture", config: { "db.password": { type: "string", secret: true } } };
+        assert.strictEqual(
+            errorOf(() => stackConfigFromText(project, "s", "config:\n  fixture:db:\n    password: hunter2\n")),
+            "validating stack config: Stack 's' with configuration key 'db.password' must be encrypted as it's secret",
+        );
+        const ok = stackConfigFromText(project, "s", "config:\n  fixture:db:\n    password:\n      secure: v1:AAAA\n");
+        assert.deepStrictEqual(ok.secretKeys, ["fixture:db"]);
+    });
+
     it("rejects a key defined twice with yaml.v3's message", () => {
         assert.strictEqual(
             errorOf(() => stackConfig("dupe", { root })),
