@@ -5,8 +5,6 @@
 // one place to update here, and test/stack-config.test.ts pins each rule with a fixture.
 import { GoMap, GoNumber, GoTime, GoValue, GoYamlError, goFloatText, goFormatKey } from "../stacks/go-yaml";
 
-const SRC = "pulumi/pulumi v3.259.0";
-
 /** A secure (`secure: v1:...`) string: config/object.go `CiphertextSecret`. */
 export class Ciphertext {
     constructor(readonly ciphertext: string) {}
@@ -417,12 +415,14 @@ export function projectFromYaml(doc: GoValue, file = "Pulumi.yaml"): Project {
             };
         }
     }
+    // loaders.go 141-144: Validate's errors come back as "could not unmarshal '<path>': ...".
+    const invalid = (message: string) => new CliError(`could not unmarshal '${file}': ${message}`);
     for (const [key, t] of Object.entries(config)) {
         if (t.default !== undefined && t.value !== undefined)
-            throw new CliError(`project config '${key}' cannot have both a 'default' and 'value' attribute`);
+            throw invalid(`project config '${key}' cannot have both a 'default' and 'value' attribute`);
         if (namespacedByProject(name, key)) {
             if (t.type === "array" && t.items === undefined)
-                throw new CliError(
+                throw invalid(
                     `The configuration key '${key}' declares an array but does not specify the underlying type via the 'items' attribute`,
                 );
             if (
@@ -430,19 +430,17 @@ export function projectFromYaml(doc: GoValue, file = "Pulumi.yaml"): Project {
                 t.default !== undefined &&
                 !validateConfigValue(t.type, t.items, goValueOf(t.default))
             )
-                throw new CliError(
+                throw invalid(
                     `The default value specified for configuration key '${key}' is not of the expected type '${inferFullTypeName(t.type, t.items)}'`,
                 );
         } else if (t.type !== undefined) {
-            throw new CliError(
-                `Configuration key '${key}' is not namespaced by the project and should not define a type`,
-            );
+            throw invalid(`Configuration key '${key}' is not namespaced by the project and should not define a type`);
         } else if (t.default !== undefined) {
-            throw new CliError(
+            throw invalid(
                 `Configuration key '${key}' is not namespaced by the project and should not define a default value. Did you mean to use the 'value' attribute instead of 'default'?`,
             );
         } else if (t.value === undefined) {
-            throw new CliError(`Configuration key '${key}' is namespaced and must provide an attribute 'value'`);
+            throw invalid(`Configuration key '${key}' is namespaced and must provide an attribute 'value'`);
         }
     }
     return { name, config };
@@ -623,5 +621,3 @@ export function setPath(config: ConfigMap, project: string, path: string, value:
     else if (typeof value === "string") mapSetPath(config, key, { value, secure: false, object: false });
     else mapSetPath(config, key, { value: JSON.stringify(value), secure: false, object: true });
 }
-
-export { SRC };

@@ -223,7 +223,7 @@ describe("harness: stack config as the Pulumi CLI builds it (v3.259.0)", () => {
                 () => readProject(tmp),
                 (e: Error) =>
                     e.message ===
-                    "The default value specified for configuration key 'app.replicas' is not of the expected type 'integer'",
+                    "could not unmarshal 'Pulumi.yaml': The default value specified for configuration key 'app.replicas' is not of the expected type 'integer'",
             );
         } finally {
             fs.rmSync(tmp, { recursive: true, force: true });
