@@ -52,7 +52,7 @@ const registry = new Registry("registry", {
     repositoryName: config.registry.repositoryName,
     forceDelete: config.registry.forceDelete,
     kmsEncryption: config.registry.kmsEncryption,
-    keepCiImages: config.registry.keepTaggedImages,
+    keepCiImages: config.registry.keepCiImages,
     untaggedExpiryDays: config.registry.untaggedExpiryDays,
     tags,
 });

@@ -201,29 +201,36 @@ function forgetProgram(): void {
 }
 
 /**
- * Runs the real program (index.ts) for `stack` with the config the CLI would give it: Pulumi.yaml
- * defaults overlaid with Pulumi.<stack>.yaml, then `overrides` (a value of undefined removes a key).
+ * Runs the real program (index.ts) for `stack` with the config the Pulumi CLI would give it
+ * (harness/stack-config.ts: Pulumi.<stack>.yaml merged with Pulumi.yaml's defaults by the CLI's own
+ * rules, after `overrides` applied as `pulumi config set --path` would: a value of undefined removes
+ * the key). `warnings` holds what the CLI and the program would print as warnings.
  */
 export async function runProgram(
     stack: string,
-    opts: { mode?: EngineMode; overrides?: Record<string, string | undefined> } = {},
-): Promise<ProgramRun> {
+    opts: { mode?: EngineMode; overrides?: Record<string, unknown> } = {},
+): Promise<ProgramRun & { readonly warnings: readonly string[] }> {
     const project = readProject().name;
-    const { config, secretKeys } = stackConfig(stack);
-    for (const [key, value] of Object.entries(opts.overrides ?? {})) {
-        const full = key.includes(":") ? key : `${project}:${key}`;
-        if (value === undefined) delete config[full];
-        else config[full] = value;
-    }
+    const { config, secretKeys, warnings } = stackConfig(stack, { overrides: opts.overrides });
     forgetProgram();
-    // require, not import(): the program must run afresh on every call (its entry is dropped from
-    // the require cache above), through ts-node's CommonJS hook as the Pulumi language host runs it.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return runWithMocks(() => require(PROGRAM) as Record<string, unknown>, {
-        project,
-        stack,
-        mode: opts.mode ?? "test",
-        config,
-        secretKeys,
-    });
+    // The program's own warnings (pulumi.log.warn) go to the engine's log; under mocks there is no
+    // engine, so they are collected here instead of printed.
+    const programWarnings: string[] = [];
+    const warn = pulumi.log.warn;
+    (pulumi.log as { warn: typeof warn }).warn = async (msg: string) => void programWarnings.push(msg);
+    try {
+        // require, not import(): the program must run afresh on every call (its entry is dropped from
+        // the require cache above), through ts-node's CommonJS hook as the Pulumi language host runs it.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const run = await runWithMocks(() => require(PROGRAM) as Record<string, unknown>, {
+            project,
+            stack,
+            mode: opts.mode ?? "test",
+            config,
+            secretKeys,
+        });
+        return { ...run, warnings: [...warnings, ...programWarnings] };
+    } finally {
+        (pulumi.log as { warn: typeof warn }).warn = warn;
+    }
 }

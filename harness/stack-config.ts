@@ -1,27 +1,47 @@
 import * as fs from "fs";
 import * as path from "path";
-import * as YAML from "yaml";
+import {
+    CliError,
+    ConfigMap,
+    Project,
+    decryptedText,
+    keyString,
+    parseConfigKey,
+    projectFromYaml,
+    secureKeys,
+    setPath,
+    stackFromYaml,
+    validateAndApplyProjectConfig,
+} from "./cli-config";
+import { GoYamlError, parseGoYaml } from "../stacks/go-yaml";
 
 /** The repository root (where Pulumi.yaml lives). */
 export const REPO_ROOT = path.resolve(__dirname, "..");
 
-/** Thrown for a stack that cannot be read; the message is meant for a person. */
+/**
+ * Thrown for a stack the CLI would not run: unreadable, or rejected by the CLI's own config
+ * validation (then the message is the CLI's, word for word).
+ */
 export class StackFileError extends Error {
     override name = "StackFileError";
 }
 
-export interface ProjectFile {
-    readonly name: string;
-    readonly config: Record<
-        string,
-        { type?: string; description?: string; default?: unknown; items?: { type: string } }
-    >;
+export type { Project };
+
+function rethrow(e: unknown, file?: string): never {
+    if (e instanceof CliError) throw new StackFileError(e.message);
+    if (e instanceof GoYamlError) throw new StackFileError(file ? `${file}: ${e.message}` : e.message);
+    throw e;
 }
 
-export function readProject(root = REPO_ROOT): ProjectFile {
-    const file = path.join(root, "Pulumi.yaml");
-    const doc = YAML.parse(fs.readFileSync(file, "utf8")) as ProjectFile;
-    return { name: doc.name, config: doc.config ?? {} };
+/** Pulumi.yaml as the CLI reads it: name and config declarations (shorthands expanded, defaults type-checked). */
+export function readProject(root = REPO_ROOT): Project {
+    const text = fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8");
+    try {
+        return projectFromYaml(parseGoYaml(text).value);
+    } catch (e) {
+        rethrow(e, "Pulumi.yaml");
+    }
 }
 
 /** Stack names that have a `Pulumi.<stack>.yaml` next to Pulumi.yaml. */
@@ -33,19 +53,8 @@ export function listStacks(root = REPO_ROOT): string[] {
         .sort();
 }
 
-/** How the Pulumi CLI hands a config value to a program: strings as they are, the rest as JSON. */
-function encode(value: unknown): string {
-    return typeof value === "string" ? value : JSON.stringify(value);
-}
-
-/**
- * The config map the CLI would pass to the program for `stack`: Pulumi.yaml defaults overlaid with
- * the stack file's values, keys fully qualified (`<namespace>:<key>`), values encoded as strings.
- * Secure (encrypted) values cannot be decrypted here and are reported as secret keys with a
- * placeholder, so the program still sees that they are set.
- */
-export function stackConfig(stack: string, root = REPO_ROOT): { config: Record<string, string>; secretKeys: string[] } {
-    const project = readProject(root);
+/** The stack file's path, or a StackFileError naming the stacks there are. */
+export function stackFilePath(stack: string, root = REPO_ROOT): string {
     const file = path.join(root, `Pulumi.${stack}.yaml`);
     if (!/^[A-Za-z0-9_.-]+$/.test(stack) || !fs.existsSync(file)) {
         const known = listStacks(root);
@@ -53,25 +62,64 @@ export function stackConfig(stack: string, root = REPO_ROOT): { config: Record<s
             `unknown stack ${JSON.stringify(stack)}: no Pulumi.${stack}.yaml next to Pulumi.yaml (stacks: ${known.join(", ") || "none"})`,
         );
     }
-    let doc: { config?: Record<string, unknown> } | null;
-    try {
-        doc = YAML.parse(fs.readFileSync(file, "utf8"));
-    } catch (e) {
-        throw new StackFileError(`Pulumi.${stack}.yaml is not valid YAML: ${(e as Error).message.split("\n")[0]}`);
-    }
-    const config: Record<string, string> = {};
-    const secretKeys: string[] = [];
-    for (const [key, decl] of Object.entries(project.config)) {
-        if (decl.default !== undefined) config[`${project.name}:${key}`] = encode(decl.default);
-    }
-    for (const [key, value] of Object.entries(doc?.config ?? {})) {
-        const full = key.includes(":") ? key : `${project.name}:${key}`;
-        if (value !== null && typeof value === "object" && "secure" in (value as object)) {
-            config[full] = "[secret]";
-            secretKeys.push(full);
-        } else {
-            config[full] = encode(value);
-        }
-    }
-    return { config, secretKeys };
+    return file;
 }
+
+/** What the engine hands the program: the run request's config map and secret keys. */
+export interface StackConfig {
+    /** `<namespace>:<name>` -> the text the program reads (pulumi.runtime.allConfig()). */
+    readonly config: Record<string, string>;
+    readonly secretKeys: string[];
+    /** What the CLI would print as warnings while loading the stack file. */
+    readonly warnings: string[];
+}
+
+export interface StackConfigOptions {
+    readonly root?: string;
+    /**
+     * Changes made as `pulumi config set --path <key> <value>` would make them before the run
+     * (`undefined` removes, as `pulumi config rm --path`); keys without a namespace are the project's.
+     */
+    readonly overrides?: Readonly<Record<string, unknown>>;
+    /** Plaintext of `secure:` values; nothing can be decrypted offline, so the default is "[secret]". */
+    readonly decrypt?: (ciphertext: string) => string;
+}
+
+/**
+ * The config the Pulumi CLI would pass to the program for `stack`, built the way the CLI builds it
+ * (harness/cli-config.ts): the stack file read as yaml.v3 reads it, bare keys namespaced, values
+ * rendered as the CLI renders them, Pulumi.yaml defaults applied by property path, and the CLI's
+ * own errors for a missing required key or a type mismatch.
+ */
+export function stackConfig(stack: string, opts: StackConfigOptions = {}): StackConfig {
+    const root = opts.root ?? REPO_ROOT;
+    const file = stackFilePath(stack, root);
+    return stackConfigFromText(readProject(root), stack, fs.readFileSync(file, "utf8"), opts);
+}
+
+/** `stackConfig` for a stack file's text (fixtures, edited copies). */
+export function stackConfigFromText(
+    project: Project,
+    stack: string,
+    text: string,
+    opts: Omit<StackConfigOptions, "root"> = {},
+): StackConfig {
+    const decrypt = opts.decrypt ?? (() => "[secret]");
+    let config: ConfigMap;
+    let warnings: string[];
+    try {
+        ({ config, warnings } = stackFromYaml(project, parseGoYaml(text).value));
+        for (const [key, value] of Object.entries(opts.overrides ?? {})) setPath(config, project.name, key, value);
+        validateAndApplyProjectConfig(stack, project, config, decrypt);
+    } catch (e) {
+        rethrow(e, `Pulumi.${stack}.yaml`);
+    }
+    // pkg/resource/deploy/source_eval.go 216-223: the program gets Map.Decrypt and SecureKeys.
+    const out: Record<string, string> = {};
+    for (const [key, value] of [...config.entries()].sort(([a], [b]) => a.localeCompare(b)))
+        out[key] = decryptedText(value, decrypt);
+    return { config: out, secretKeys: secureKeys(config).sort(), warnings };
+}
+
+/** The full key (`<namespace>:<name>`) the CLI makes of a key as written in a stack file or Pulumi.yaml. */
+export const fullKey = (project: string, key: string) => keyString(parseConfigKey(project, key));

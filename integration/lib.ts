@@ -3,7 +3,7 @@
  * config conversion, and reading what to probe out of Kubernetes objects. No I/O here, so
  * test/integration.test.ts exercises all of it inside `npm test`.
  */
-import * as YAML from "yaml";
+import { goToPlain, parseGoYaml } from "../stacks/go-yaml";
 
 /** Environment variables the run reads (documented in docs/operations.md, "Integration test"). */
 export const ENV = {
@@ -37,7 +37,8 @@ export interface Prerequisites {
 }
 
 /** The oldest Pulumi CLI the Automation API in @pulumi/pulumi 3.248 is tested with. */
-export const MIN_PULUMI_CLI = [3, 100, 0] as const;
+// 3.203: `pulumi config set-all --json` (pulumi/pulumi#19427), which copies a stack's maps as maps.
+export const MIN_PULUMI_CLI = [3, 203, 0] as const;
 
 function set(env: Env, name: string): boolean {
     return (env[name] ?? "").trim() !== "";
@@ -137,7 +138,13 @@ export function uniqueStackName(now: Date, random: () => number = Math.random): 
     return `it-${stamp}-${suffix}`;
 }
 
-export type ConfigMap = Record<string, { value: string; secret?: boolean }>;
+/**
+ * Config in the shape `pulumi config set-all --json` reads (what `pulumi config --json` prints:
+ * pkg/cmd/pulumi/config/config.go `configValueJSON` in pulumi/pulumi v3.259.0): a map or list is
+ * set as an object (`objectValue`), so the CLI can read the declared keys as paths into it; a flat
+ * `setAllConfig` would store it as a string that no path reaches.
+ */
+export type ConfigMap = Record<string, { value: string; objectValue?: unknown; secret: boolean }>;
 
 export interface StackConfig {
     readonly config: ConfigMap;
@@ -148,21 +155,27 @@ export interface StackConfig {
 /**
  * Keys forced on the throwaway stack so that it never collides with, or outlives, the stack it
  * copies: its own cluster name (which also names the control-plane log group and KMS aliases),
- * no deletion protection, an ECR repository `destroy` may delete with images in it.
+ * no deletion protection, an ECR repository `destroy` may delete with images in it. Paths, as
+ * `pulumi config set --path` takes them.
  */
-export function integrationOverrides(project: string, stackName: string): Record<string, string> {
+export function integrationOverrides(project: string, stackName: string): Record<string, unknown> {
     return {
         [`${project}:cluster.name`]: stackName,
-        [`${project}:cluster.deletionProtection`]: "false",
-        [`${project}:registry.forceDelete`]: "true",
+        [`${project}:cluster.deletionProtection`]: false,
+        [`${project}:registry.forceDelete`]: true,
     };
 }
 
-/** A config value from a stack file as the string the Pulumi CLI stores (structured -> JSON). */
+/** A top-level value as the text the CLI passes for it (pulumi config/object.go `MarshalString`). */
 function configString(value: unknown): string {
-    if (typeof value === "string") return value;
-    if (typeof value === "number" || typeof value === "boolean") return String(value);
-    return JSON.stringify(value);
+    return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/** An override's text as `pulumi config set --path` stores it: "true"/"false" and decimal integers coerced. */
+function coerced(value: unknown): unknown {
+    if (typeof value !== "string") return value;
+    if (value === "true" || value === "false") return value === "true";
+    return /^[+-]?\d+$/.test(value) && !(value.length > 1 && value[0] === "0") ? Number(value) : value;
 }
 
 function isSecure(value: unknown): value is { secure: string } {
@@ -175,55 +188,72 @@ function isSecure(value: unknown): value is { secure: string } {
     );
 }
 
+const containsSecure = (v: unknown): boolean =>
+    isSecure(v) || (v !== null && typeof v === "object" && Object.values(v).some(containsSecure));
+
 /**
- * Converts a `Pulumi.<stack>.yaml` text into the map `stack.setAllConfig(map, false)` takes.
+ * Converts a `Pulumi.<stack>.yaml` text into what `stack.setAllConfigJson` takes.
  *
- * - Plain values are copied; lists and maps become JSON strings, which `config.getObject` and
- *   `requireObject` parse exactly like structured config (keys contain dots, so `path` stays false).
+ * - The file is read as the Pulumi CLI reads it (stacks/go-yaml.ts: yaml.v3's scalars); bare keys
+ *   get the project's namespace.
  * - `secure:` values are encrypted with the base stack's key and cannot be copied; each must be in
- *   `secrets` (PULUMI_IT_SECRETS), else it is reported in `missingSecrets`.
- * - `overrides` (PULUMI_IT_CONFIG) then `integrationOverrides` are applied last, in that order.
+ *   `secrets` (PULUMI_IT_SECRETS, by key), else it is reported in `missingSecrets` (a map holding
+ *   one is reported whole).
+ * - `overrides` (PULUMI_IT_CONFIG) then `integrationOverrides` are applied last, in that order;
+ *   `<ns>:<area>.<field>` sets one field of the area's map, as `pulumi config set --path` would.
  */
 export function stackConfigFromYaml(
     text: string,
     opts: {
         readonly project: string;
         readonly stackName: string;
-        readonly overrides?: Readonly<Record<string, string>>;
+        readonly overrides?: Readonly<Record<string, unknown>>;
         readonly secrets?: Readonly<Record<string, string>>;
     },
 ): StackConfig {
-    const doc = YAML.parse(text) as { config?: Record<string, unknown> } | null;
+    const doc = goToPlain(parseGoYaml(text).value) as { config?: unknown } | null;
     const source = doc?.config ?? {};
     if (source === null || typeof source !== "object" || Array.isArray(source)) {
         throw new Error("the stack file's `config:` is not a map");
     }
+    const full = (key: string) =>
+        key.includes(":") ? key.replace(/^([^:]+):config:/, "$1:") : `${opts.project}:${key}`;
     const config: ConfigMap = {};
     const missingSecrets: string[] = [];
-    for (const [key, value] of Object.entries(source)) {
-        if (isSecure(value)) {
+    const put = (key: string, value: unknown, secret: boolean) => {
+        config[key] =
+            value !== null && typeof value === "object"
+                ? { value: JSON.stringify(value), objectValue: value, secret }
+                : { value: configString(value ?? ""), secret };
+    };
+    for (const [written, value] of Object.entries(source as Record<string, unknown>)) {
+        const key = full(written);
+        if (containsSecure(value)) {
             const plain = opts.secrets?.[key];
             if (plain === undefined) missingSecrets.push(key);
-            else config[key] = { value: plain, secret: true };
-        } else {
-            config[key] = { value: configString(value) };
-        }
+            else put(key, plain, true);
+        } else put(key, value, false);
     }
-    for (const [key, value] of Object.entries(opts.secrets ?? {})) {
-        config[key] = { value, secret: true };
-    }
+    for (const [key, value] of Object.entries(opts.secrets ?? {})) put(key, value, true);
     for (const [key, value] of Object.entries({
         ...opts.overrides,
         ...integrationOverrides(opts.project, opts.stackName),
     })) {
-        config[key] = { value, secret: config[key]?.secret };
-        if (config[key].secret === undefined) delete config[key].secret;
+        const i = key.indexOf(".");
+        if (i < 0) {
+            put(key, coerced(value), config[key]?.secret ?? false);
+            continue;
+        }
+        const [root, field] = [key.slice(0, i), key.slice(i + 1)];
+        const current = config[root]?.objectValue;
+        const area = current !== null && typeof current === "object" && !Array.isArray(current) ? current : {};
+        put(root, { ...(area as Record<string, unknown>), [field]: coerced(value) }, config[root]?.secret ?? false);
     }
     return { config, missingSecrets };
 }
 
-/** Parses a JSON-object environment variable of string values ({} when unset). */
-export function jsonObjectEnv(env: Env, name: string): Record<string, string> {
+/** Parses a JSON-object environment variable, keeping each value's JSON type ({} when unset). */
+export function jsonObjectEnvValues(env: Env, name: string): Record<string, unknown> {
     const raw = (env[name] ?? "").trim();
     if (raw === "") return {};
     let parsed: unknown;
@@ -235,7 +265,12 @@ export function jsonObjectEnv(env: Env, name: string): Record<string, string> {
     if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
         throw new Error(`${name} must be a JSON object of "<project>:<key>": value`);
     }
-    return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, configString(v)]));
+    return parsed as Record<string, unknown>;
+}
+
+/** Parses a JSON-object environment variable of string values ({} when unset). */
+export function jsonObjectEnv(env: Env, name: string): Record<string, string> {
+    return Object.fromEntries(Object.entries(jsonObjectEnvValues(env, name)).map(([k, v]) => [k, configString(v)]));
 }
 
 /** One resource as a preview reports it. */

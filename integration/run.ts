@@ -30,6 +30,7 @@ import {
     ECR_REPOSITORY_TYPE,
     ENV,
     jsonObjectEnv,
+    jsonObjectEnvValues,
     type K8sDeployment,
     type K8sService,
     type PlannedResource,
@@ -332,7 +333,7 @@ async function main(): Promise<number> {
         {
             project,
             stackName,
-            overrides: jsonObjectEnv(process.env, ENV.config),
+            overrides: jsonObjectEnvValues(process.env, ENV.config),
             secrets: jsonObjectEnv(process.env, ENV.secrets),
         },
     );
@@ -342,8 +343,9 @@ async function main(): Promise<number> {
         );
         return 0;
     }
-    const imageTag = config[`${project}:checkout.imageTag`]?.value;
-    if (imageTag === undefined) throw new Error(`${project}:checkout.imageTag is not set in Pulumi.${baseStack}.yaml`);
+    const imageTag = (config[`${project}:checkout`]?.objectValue as { imageTag?: unknown } | undefined)?.imageTag;
+    if (typeof imageTag !== "string")
+        throw new Error(`${project}:checkout.imageTag is not set in Pulumi.${baseStack}.yaml`);
 
     log(`creating stack ${stackName} from Pulumi.${baseStack}.yaml`);
     const secretsProvider = process.env[ENV.secretsProvider]?.trim() || undefined;
@@ -353,7 +355,8 @@ async function main(): Promise<number> {
     let upFailed = false;
     let ok = false;
     try {
-        await stack.setAllConfig(config, false);
+        // Maps go in as objects (`pulumi config set-all --json`), so the CLI reads declared keys as paths into them.
+        await stack.setAllConfigJson(JSON.stringify(config));
 
         log("preview: locating the ECR repository's component");
         const planned: PlannedResource[] = [];

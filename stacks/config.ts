@@ -1,17 +1,31 @@
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import * as YAML from "yaml";
-import { z } from "zod";
-import { MANAGED_ENV, type EgressRule } from "../components/checkout/spec";
-import type { ApiAccess, ClusterAccess, ClusterArgs } from "../components/cluster";
-import { type NetworkArgs, vpcLayoutProblem } from "../components/network";
-import { ConfigKey, KEYS, Kind, SECRET_LOOKING_NAME } from "./schema";
+import { MANAGED_ENV } from "../components/checkout/spec";
+import { vpcLayoutProblem } from "../components/network";
+import { Location, PathElement, StackFileLocator } from "./locate";
+import {
+    AREAS,
+    Area,
+    DECLARED_KEYS,
+    DeclaredKey,
+    EXAMPLE_VALUES,
+    Field,
+    RawConfig,
+    SCHEMA,
+    SECRET_LOOKING_NAME,
+} from "./schema";
+import { closest } from "./suggest";
 
 /**
  * Raised for any invalid stack configuration. A `RunError` makes the Pulumi CLI print the message
  * alone, without a stack trace from deep inside the program.
  */
 export class ConfigError extends pulumi.RunError {
-    constructor(readonly problems: readonly string[]) {
+    constructor(
+        readonly problems: readonly string[],
+        readonly warnings: readonly string[] = [],
+    ) {
         super(
             `Invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
                 problems.map((p) => `  - ${p}`).join("\n"),
@@ -20,100 +34,42 @@ export class ConfigError extends pulumi.RunError {
     }
 }
 
-/** The config's network part is exactly what the Network component takes. */
-export type NetworkConfig = NetworkArgs["vpc"];
+/**
+ * Namespaces other than the project's that the program lets through: the engine's own, and one per
+ * package the program uses, whose default provider the engine configures from it. Any other
+ * namespace is read by nothing, so a key there is a mistake (`checkout:imageTag` for
+ * `checkout-platform:checkout.imageTag`).
+ */
+export const OTHER_NAMESPACES: Readonly<Record<string, string>> = {
+    pulumi: "the engine (pulumi:tags, pulumi:disable-default-providers, ...)",
+    aws: "@pulumi/aws (aws:region is required)",
+    awsx: "@pulumi/awsx",
+    eks: "@pulumi/eks",
+    kubernetes: "@pulumi/kubernetes",
+};
 
-export type AcmeSolver =
-    | { readonly type: "http01"; readonly ingressClass: string }
-    | { readonly type: "dns01"; readonly hostedZoneId: string };
+type Deep<T> = T extends (infer I)[]
+    ? readonly Deep<I>[]
+    : T extends object
+      ? { readonly [K in keyof T]: Deep<T[K]> }
+      : T;
 
-/** The validated, frozen configuration of one stack. */
-export interface PlatformConfig {
+/** The validated, frozen configuration of one stack (its type follows from stacks/schema.ts). */
+export type PlatformConfig = Deep<ReturnType<typeof assemble>>;
+
+/** What the loader reads: what the engine passed, and the stack file it came from (for line numbers). */
+export interface ConfigInput {
     readonly project: string;
     readonly stack: string;
-    readonly region: string;
-    readonly tags: Readonly<Record<string, string>>;
-    readonly network: NetworkConfig;
-    readonly cluster: {
-        readonly name: string;
-        readonly upgradePolicy: "STANDARD" | "EXTENDED";
-        /** Where the API is reachable from: `cluster.endpointPublicAccess` and the `*AccessCidrs`/`*SecurityGroupIds` keys. */
-        readonly api: ApiAccess;
-        /** Who may use the API: `cluster.adminRoleArns`, `deployRoleArn`, `previewRoleArn`, `bootstrapRoleArn`. */
-        readonly access: ClusterAccess;
-        readonly logTypes: readonly string[];
-        readonly deletionProtection: boolean;
-    };
-    readonly nodes: ClusterArgs["nodes"];
-    readonly registry: {
-        readonly repositoryName: string;
-        readonly forceDelete: boolean;
-        readonly kmsEncryption: boolean;
-        readonly keepTaggedImages: number;
-        readonly untaggedExpiryDays: number;
-    };
-    readonly logs: { readonly retentionInDays: number; readonly kmsEncryption: boolean };
-    readonly certManager: {
-        readonly replicas: number;
-        readonly acmeEmail: string;
-        readonly solver: AcmeSolver;
-    };
-    readonly checkout: {
-        readonly namespace: string;
-        readonly imageTag: string;
-        readonly minReplicas: number;
-        readonly maxReplicas: number;
-        readonly resources: {
-            readonly cpuRequest: string;
-            readonly cpuLimit: string;
-            readonly memoryRequest: string;
-            readonly memoryLimit: string;
-        };
-        readonly dbPoolMax: number;
-        readonly logLevel: "debug" | "info" | "warn" | "error";
-        readonly egress: readonly EgressRule[];
-        readonly extraEnv: Readonly<Record<string, string>>;
-    };
+    /** `pulumi.runtime.allConfig()`: `<namespace>:<name>` -> the text the engine passed. */
+    readonly config: Readonly<Record<string, string>>;
+    readonly stackFile?: { readonly name: string; readonly text: string };
 }
 
-/** Looks a raw config value up by its full key (`<namespace>:<key>`), as the engine holds it. */
-export type RawConfigSource = (fullKey: string) => string | undefined;
-
-/** A value as the error message shows it: JSON, so strings are quoted and "" is visible. */
-const show = (value: unknown) => JSON.stringify(value) ?? String(value);
-
-/** Converts a raw string into the value its declared kind says it holds. */
-function convert(kind: Kind, raw: string): { ok: true; value: unknown } | { ok: false; message: string } {
-    switch (kind) {
-        case "string":
-            return { ok: true, value: raw };
-        case "integer":
-            return /^-?\d+$/.test(raw.trim())
-                ? { ok: true, value: Number(raw.trim()) }
-                : { ok: false, message: "must be a whole number" };
-        case "boolean":
-            return raw === "true" || raw === "false"
-                ? { ok: true, value: raw === "true" }
-                : { ok: false, message: "must be true or false" };
-        case "array": {
-            let parsed: unknown;
-            try {
-                parsed = JSON.parse(raw);
-            } catch {
-                return { ok: false, message: "must be a list (a YAML sequence in the stack file, or a JSON array)" };
-            }
-            return Array.isArray(parsed)
-                ? { ok: true, value: parsed }
-                : { ok: false, message: "must be a list (a YAML sequence in the stack file, or a JSON array)" };
-        }
-        case "structured":
-            try {
-                return { ok: true, value: YAML.parse(raw) };
-            } catch (e) {
-                const reason = (e as Error).message.split("\n")[0];
-                return { ok: false, message: `must be valid YAML or JSON (${reason})` };
-            }
-    }
+export interface LoadedConfig {
+    readonly config: PlatformConfig;
+    /** Things to tell the person running the program on every run (example values left in). */
+    readonly warnings: readonly string[];
 }
 
 /** Parses the CPU or memory quantity forms the schema accepts into millicores or bytes. */
@@ -125,290 +81,612 @@ export function parseQuantity(q: string): number {
     return match[2] ? n * units[match[2]] : n * 1000; // a bare number is whole CPUs
 }
 
-/**
- * Reads every key once, validates it and returns one frozen, typed object, or throws a
- * `ConfigError` listing every problem (nothing is half-applied: the program builds no resource
- * before this returns).
- */
-export function loadConfig(source: RawConfigSource, project: string, stack: string): PlatformConfig {
-    const problems: string[] = [];
-    const values = new Map<ConfigKey, unknown>();
-    const full = (key: string) => `${project}:${key}`;
+const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+const json = (v: unknown) => JSON.stringify(v) ?? "undefined";
+const joinPath = (path: readonly PathElement[]) =>
+    path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("");
 
-    for (const [key, spec] of Object.entries(KEYS) as [ConfigKey, (typeof KEYS)[ConfigKey]][]) {
-        const raw = source(full(key));
-        if (raw === undefined) {
-            // Pulumi.yaml gives every optional key a default, so only required keys can be absent
-            // under the CLI; a key absent for any other reason is just as fatal.
-            problems.push(`${full(key)} is required but not set (pulumi config set ${key} <value>)`);
-            continue;
-        }
-        const converted = convert(spec.kind, raw);
-        if (!converted.ok) {
-            problems.push(`${full(key)} ${converted.message}; got ${show(raw)}`);
-            continue;
-        }
-        const result = (spec.schema as z.ZodType).safeParse(converted.value);
-        if (!result.success) {
-            for (const issue of result.error.issues) {
-                const at = issue.path.length ? issue.path.map((p) => `[${String(p)}]`).join("") : "";
-                const bad = issue.path.reduce<unknown>(
-                    (v, p) =>
-                        v !== null && typeof v === "object"
-                            ? (v as Record<PropertyKey, unknown>)[p as PropertyKey]
-                            : undefined,
-                    converted.value,
-                );
-                problems.push(`${full(key)}${at} ${issue.message}; got ${show(bad)}`);
-            }
-            continue;
-        }
-        values.set(key, result.data);
+/** Gives a value its declared Pulumi type, accepting what the CLI's own type check accepts. */
+function typed(spec: Field, value: unknown): { ok: true; value: unknown } | { ok: false; message: string } {
+    const kind =
+        value === null ? "empty" : Array.isArray(value) ? "a list" : typeof value === "object" ? "a map" : typeof value;
+    switch (spec.type) {
+        case "string":
+            if (typeof value === "string") return { ok: true, value };
+            return {
+                ok: false,
+                message:
+                    kind === "number" || kind === "boolean"
+                        ? `must be a string: quote it in the stack file (unquoted, YAML reads it as a ${kind}, and ${json(value)} is what arrives)`
+                        : `must be a string, not ${kind}`,
+            };
+        case "integer":
+            // pulumi/pulumi v3.259.0 project.go 777-796: the CLI also accepts a quoted whole number.
+            if (typeof value === "number" && Number.isInteger(value)) return { ok: true, value };
+            if (typeof value === "string" && /^[+-]?\d+$/.test(value)) return { ok: true, value: Number(value) };
+            return { ok: false, message: "must be a whole number" };
+        case "boolean":
+            // project.go 798-807: and "true"/"false" as strings.
+            if (typeof value === "boolean") return { ok: true, value };
+            if (value === "true" || value === "false") return { ok: true, value: value === "true" };
+            return { ok: false, message: "must be true or false" };
+        case "array":
+            return Array.isArray(value) ? { ok: true, value } : { ok: false, message: `must be a list, not ${kind}` };
+        case "object":
+            return isMap(value) ? { ok: true, value } : { ok: false, message: `must be a map, not ${kind}` };
     }
+}
 
-    const region = source("aws:region");
-    if (!region) problems.push("aws:region is required but not set (pulumi config set aws:region <region>)");
-    else if (!/^[a-z]{2}(-gov)?-[a-z]+-\d$/.test(region))
-        problems.push(`aws:region must be an AWS region such as eu-west-1; got ${show(region)}`);
+class Problems {
+    readonly list: string[] = [];
+    constructor(private readonly locator: StackFileLocator | undefined) {}
 
-    // Cross-key rules run only when the keys they relate are valid on their own.
-    const get = <T>(key: ConfigKey) => values.get(key) as T;
-    const has = (...keys: ConfigKey[]) => keys.every((k) => values.has(k));
-    const rule = (keys: ConfigKey[], ok: () => boolean, message: () => string) => {
-        if (has(...keys) && !ok()) problems.push(message());
-    };
-
-    rule(
-        ["nodes.minSize", "nodes.desiredSize"],
-        () => get<number>("nodes.desiredSize") >= get<number>("nodes.minSize"),
-        () =>
-            `${full("nodes.desiredSize")} must be >= nodes.minSize (${get("nodes.minSize")}); got ${get("nodes.desiredSize")}`,
-    );
-    rule(
-        ["nodes.desiredSize", "nodes.maxSize"],
-        () => get<number>("nodes.maxSize") >= get<number>("nodes.desiredSize"),
-        () =>
-            `${full("nodes.maxSize")} must be >= nodes.desiredSize (${get("nodes.desiredSize")}); got ${get("nodes.maxSize")}`,
-    );
-    rule(
-        ["checkout.minReplicas", "checkout.maxReplicas"],
-        () => get<number>("checkout.maxReplicas") > get<number>("checkout.minReplicas"),
-        () =>
-            `${full("checkout.maxReplicas")} must be > checkout.minReplicas (${get("checkout.minReplicas")}) so the HPA can scale; got ${get("checkout.maxReplicas")}`,
-    );
-    for (const res of ["cpu", "memory"] as const) {
-        const req = `checkout.${res}Request` as ConfigKey;
-        const lim = `checkout.${res}Limit` as ConfigKey;
-        rule(
-            [req, lim],
-            () => parseQuantity(get(lim)) >= parseQuantity(get(req)),
-            () => `${full(lim)} must be >= ${req} (${get(req)}); got ${show(get(lim))}`,
+    /**
+     * `<file>:<line>: <key> <message>; got <value as written>`. `value` is what the engine passed:
+     * the line is shown only if the file holds that value. Without `value`, the key is located
+     * wherever the file has it, unless `locate` is false (a value that is absent).
+     */
+    add(fullKey: string, path: readonly PathElement[], message: string, value?: { v: unknown }, locate = true): void {
+        const loc = !locate
+            ? undefined
+            : value
+              ? this.locator?.locate(fullKey, path, value.v)
+              : this.locator?.locate(fullKey, path);
+        this.list.push(
+            `${loc ? loc.at + ": " : ""}${fullKey}${joinPath(path)} ${message}` +
+                (value ? `; got ${loc?.written ?? json(value.v)}` : ""),
         );
     }
 
+    /** A problem found in the stack file's text itself. */
+    addAt(loc: Location | undefined, name: string, message: string): void {
+        this.list.push(`${loc ? loc.at + ": " : ""}${name} ${message}`);
+    }
+}
+
+/**
+ * Reads every key once, validates it and returns one frozen, typed object, or throws a
+ * `ConfigError` listing every problem (nothing is half-applied: the program builds no resource
+ * before this returns). Unknown keys and namespaces are problems too: the CLI passes them through
+ * silently (pulumi/pulumi v3.259.0 pkg/workspace/config.go checks declared keys only).
+ */
+export function loadConfig(input: ConfigInput): LoadedConfig {
+    const { project, stack } = input;
+    const locator = input.stackFile
+        ? new StackFileLocator(project, input.stackFile.name, input.stackFile.text)
+        : undefined;
+    const problems = new Problems(locator);
+    const ns = (name: string) => `${project}:${name}`;
+    const declaredPaths = DECLARED_KEYS.map((k) => k.path);
+
+    // 1. Every key the engine passed must be one something reads.
+    const roots = new Map<string, unknown>();
+    for (const [fullKey, text] of Object.entries(input.config).sort(([a], [b]) => a.localeCompare(b))) {
+        const i = fullKey.indexOf(":");
+        const [namespace, name] = [fullKey.slice(0, i), fullKey.slice(i + 1)];
+        if (namespace === project) {
+            if (name in SCHEMA) {
+                roots.set(name, parseRoot(text));
+                continue;
+            }
+            if (declaredPaths.includes(name)) {
+                problems.add(
+                    fullKey,
+                    [],
+                    `is a key with a dot in its name, which the Pulumi CLI does not read as the declared path ${name}: ` +
+                        `this value is not used. Move it into ${ns(name.split(".")[0])} ` +
+                        `(pulumi config rm ${name} && pulumi config set --path ${name} <value>)`,
+                );
+                continue;
+            }
+            const suggestion = closest(name, [...Object.keys(SCHEMA), ...declaredPaths]);
+            problems.add(
+                fullKey,
+                [],
+                `is not a configuration key of this program${suggestion ? `; did you mean ${ns(suggestion)}?` : ` (keys: ${Object.keys(SCHEMA).join(", ")})`}`,
+            );
+        } else if (!(namespace in OTHER_NAMESPACES)) {
+            problems.add(fullKey, [], `is in a namespace nothing reads${namespaceHint(project, namespace, name)}`);
+        }
+    }
+
+    // 2. Every declared key: present, of its type, valid.
+    const raw: Record<string, unknown> = {};
+    for (const top of Object.keys(SCHEMA)) {
+        const entry = SCHEMA[top as keyof typeof SCHEMA];
+        if (entry instanceof Area) raw[top] = readArea(top, entry, roots.get(top), problems, ns, locator);
+        else
+            raw[top] = readField(
+                { path: top, field: top, spec: entry as Field },
+                roots.get(top),
+                ns(top),
+                [],
+                problems,
+            );
+    }
+
+    const region = input.config["aws:region"];
+    if (!region)
+        problems.add(
+            "aws:region",
+            [],
+            "is required but not set (pulumi config set aws:region <region>)",
+            undefined,
+            false,
+        );
+    else if (!/^[a-z]{2}(-gov)?-[a-z]+-\d$/.test(region))
+        problems.add("aws:region", [], "must be an AWS region such as eu-west-1", { v: region });
+
+    const warnings = exampleWarnings(input.config, project, locator);
+    crossChecks(raw as RawConfig, problems, ns);
+    if (problems.list.length > 0) throw new ConfigError(problems.list, warnings);
+    return { config: deepFreeze(assemble(raw as RawConfig, project, stack, region)), warnings };
+}
+
+/** A root value as the engine passed it: JSON for a map (the CLI renders maps as JSON), else its text. */
+function parseRoot(text: string): unknown {
+    try {
+        return JSON.parse(text);
+    } catch {
+        return text;
+    }
+}
+
+function namespaceHint(project: string, namespace: string, name: string): string {
+    const area = Object.keys(SCHEMA).find((a) => a === namespace);
+    if (area && SCHEMA[area as keyof typeof SCHEMA] instanceof Area) {
+        const fields = Object.keys((SCHEMA[area as keyof typeof SCHEMA] as Area).fields);
+        const field = fields.includes(name) ? name : closest(name, fields);
+        if (field) return `; did you mean ${project}:${area}.${field} (the field ${field} of ${project}:${area})?`;
+    }
+    if (closest(namespace, [project])) return `; did you mean ${project}:${name}?`;
+    return ` (this program reads ${[project, ...Object.keys(OTHER_NAMESPACES)].map((n) => `${n}:`).join(", ")})`;
+}
+
+function readArea(
+    top: string,
+    area: Area,
+    value: unknown,
+    problems: Problems,
+    ns: (n: string) => string,
+    locator: StackFileLocator | undefined,
+): Record<string, unknown> | undefined {
+    const fullKey = ns(top);
+    // The file itself: the CLI turns an empty or scalar area into its defaults without a word
+    // (config/object.go 295-299 overwrites a top-level scalar when it sets a default by path).
+    const inFile = locator?.locate(fullKey, []);
+    if (inFile?.empty) {
+        problems.addAt(inFile, fullKey, `is empty: give it the ${top} fields to set, or remove it`);
+        return undefined;
+    }
+    if (inFile && inFile.kind !== "map") {
+        problems.addAt(inFile, fullKey, `must be a map of ${top} fields; got ${inFile.written ?? inFile.kind}`);
+        return undefined;
+    }
+    if (value === undefined) value = {};
+    if (!isMap(value)) {
+        problems.add(fullKey, [], `must be a map of ${top} fields`, { v: value });
+        return undefined;
+    }
+    const fields = Object.keys(area.fields);
+    for (const name of Object.keys(value)
+        .filter((n) => !fields.includes(n))
+        .sort()) {
+        const same = closest(name, fields);
+        const elsewhere = DECLARED_KEYS.find((k) => k.field === name && k.area !== top);
+        const hint = same ? `${top}.${same}` : elsewhere?.path;
+        problems.add(
+            fullKey,
+            [name],
+            `is not a field of ${fullKey}` + (hint ? `; did you mean ${ns(hint)}?` : ` (fields: ${fields.join(", ")})`),
+        );
+    }
+    const out: Record<string, unknown> = {};
+    for (const [field, spec] of Object.entries(area.fields as Record<string, Field>)) {
+        out[field] = readField(
+            { path: `${top}.${field}`, area: top, field, spec },
+            value[field],
+            fullKey,
+            [field],
+            problems,
+        );
+    }
+    return out;
+}
+
+const MISSING = Symbol("missing");
+
+function readField(
+    key: DeclaredKey,
+    value: unknown,
+    fullKey: string,
+    path: PathElement[],
+    problems: Problems,
+): unknown {
+    if (value === undefined) {
+        // The CLI applies every Pulumi.yaml default and rejects a missing required key before the
+        // program starts; a value can still be absent when Pulumi.yaml is stale or validation was skipped.
+        problems.add(
+            fullKey,
+            path,
+            key.spec.default === undefined
+                ? `is required but not set (pulumi config set --path ${key.path} <value>)`
+                : `is not set, though stacks/schema.ts gives it a default: Pulumi.yaml is stale (npm run docs:update)`,
+            undefined,
+            false,
+        );
+        return MISSING;
+    }
+    const t = typed(key.spec, value);
+    if (!t.ok) {
+        problems.add(fullKey, path, t.message, { v: value });
+        return MISSING;
+    }
+    const result = key.spec.schema.safeParse(t.value);
+    if (result.success) return result.data;
+    for (const issue of result.error.issues) {
+        const at = [...path, ...(issue.path as PathElement[])];
+        const bad = (issue.path as PropertyKey[]).reduce<unknown>(
+            (v, p) => (v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[p] : undefined),
+            t.value,
+        );
+        if (issue.code === "unrecognized_keys") {
+            const fields = key.spec.itemFields ?? [];
+            for (const k of issue.keys) {
+                const hint = closest(k, fields);
+                problems.add(
+                    fullKey,
+                    [...at, k],
+                    `is not a field of a ${key.path} entry` +
+                        (hint ? `; did you mean ${hint}?` : fields.length ? ` (fields: ${fields.join(", ")})` : ""),
+                );
+            }
+        } else if (bad === undefined && issue.code === "invalid_type") {
+            problems.add(fullKey, at, "is required", undefined, false);
+        } else if (issue.code === "invalid_key" && issue.issues.length > 0) {
+            // A map key that its schema rejects: show the key and the key schema's message.
+            const key = String(issue.path[issue.path.length - 1]);
+            problems.list.push(`${fullKey}${joinPath(at)} ${issue.issues[0].message}; got ${json(key)}`);
+        } else {
+            problems.add(fullKey, at, issue.message, { v: bad });
+        }
+    }
+    return MISSING;
+}
+
+/** Rules between keys; each runs when the keys it relates are valid on their own. */
+function crossChecks(c: RawConfig, problems: Problems, ns: (n: string) => string): void {
+    const valid = (area: keyof RawConfig, ...fields: string[]) => {
+        const a = c[area] as Record<string, unknown> | undefined;
+        return a !== undefined && fields.every((f) => a[f] !== MISSING);
+    };
+    const rule = (
+        keys: boolean,
+        ok: () => boolean,
+        area: string,
+        field: string,
+        message: () => string,
+        value: () => unknown,
+    ) => {
+        if (keys && !ok()) problems.add(ns(area), [field], message(), { v: value() });
+    };
+    const { nodes, checkout, cluster, network, certManager } = c;
     rule(
-        ["cluster.endpointPublicAccess", "cluster.publicAccessCidrs"],
-        () => !get<boolean>("cluster.endpointPublicAccess") || get<string[]>("cluster.publicAccessCidrs").length > 0,
-        () =>
-            `${full("cluster.publicAccessCidrs")} must list the CIDRs allowed to reach the public API endpoint when cluster.endpointPublicAccess is true (there is no implicit 0.0.0.0/0); got []`,
+        valid("nodes", "minSize", "desiredSize"),
+        () => nodes.desiredSize >= nodes.minSize,
+        "nodes",
+        "desiredSize",
+        () => `must be >= nodes.minSize (${nodes.minSize})`,
+        () => nodes.desiredSize,
     );
     rule(
-        ["cluster.endpointPublicAccess", "cluster.publicAccessCidrs"],
-        () => get<boolean>("cluster.endpointPublicAccess") || get<string[]>("cluster.publicAccessCidrs").length === 0,
+        valid("nodes", "desiredSize", "maxSize"),
+        () => nodes.maxSize >= nodes.desiredSize,
+        "nodes",
+        "maxSize",
+        () => `must be >= nodes.desiredSize (${nodes.desiredSize})`,
+        () => nodes.maxSize,
+    );
+    rule(
+        valid("checkout", "minReplicas", "maxReplicas"),
+        () => checkout.maxReplicas > checkout.minReplicas,
+        "checkout",
+        "maxReplicas",
+        () => `must be > checkout.minReplicas (${checkout.minReplicas}) so the HPA can scale`,
+        () => checkout.maxReplicas,
+    );
+    for (const res of ["cpu", "memory"] as const) {
+        rule(
+            valid("checkout", `${res}Request`, `${res}Limit`),
+            () => parseQuantity(checkout[`${res}Limit`]) >= parseQuantity(checkout[`${res}Request`]),
+            "checkout",
+            `${res}Limit`,
+            () => `must be >= checkout.${res}Request (${checkout[`${res}Request`]})`,
+            () => checkout[`${res}Limit`],
+        );
+    }
+    const endpoint = valid("cluster", "endpointPublicAccess", "publicAccessCidrs");
+    rule(
+        endpoint,
+        () => !cluster.endpointPublicAccess || cluster.publicAccessCidrs.length > 0,
+        "cluster",
+        "publicAccessCidrs",
         () =>
-            `${full("cluster.publicAccessCidrs")} must be empty when cluster.endpointPublicAccess is false (the endpoint is private); got ${show(get("cluster.publicAccessCidrs"))}`,
+            "must list the CIDRs allowed to reach the public API endpoint when cluster.endpointPublicAccess is true (there is no implicit 0.0.0.0/0)",
+        () => cluster.publicAccessCidrs,
+    );
+    rule(
+        endpoint,
+        () => cluster.endpointPublicAccess || cluster.publicAccessCidrs.length === 0,
+        "cluster",
+        "publicAccessCidrs",
+        () => "must be empty when cluster.endpointPublicAccess is false (the endpoint is private)",
+        () => cluster.publicAccessCidrs,
     );
     // A private endpoint answers only sources its security group admits: pulumi-eks then skips its
     // API health wait and every Kubernetes resource times out (pulumi-eks#1134).
     rule(
-        ["cluster.endpointPublicAccess", "cluster.privateAccessCidrs", "cluster.privateAccessSecurityGroupIds"],
+        valid("cluster", "endpointPublicAccess", "privateAccessCidrs", "privateAccessSecurityGroupIds"),
         () =>
-            get<boolean>("cluster.endpointPublicAccess") ||
-            get<string[]>("cluster.privateAccessCidrs").length +
-                get<string[]>("cluster.privateAccessSecurityGroupIds").length >
-                0,
+            cluster.endpointPublicAccess ||
+            cluster.privateAccessCidrs.length + cluster.privateAccessSecurityGroupIds.length > 0,
+        "cluster",
+        "privateAccessCidrs",
         () =>
-            `${full("cluster.privateAccessCidrs")} or cluster.privateAccessSecurityGroupIds must name where \`pulumi up\` and \`preview\` run inside the VPC (or a connected network) when cluster.endpointPublicAccess is false: nothing else can reach a private endpoint; got [] and []`,
+            "or cluster.privateAccessSecurityGroupIds must name where `pulumi up` and `preview` run inside the VPC (or a connected network) when cluster.endpointPublicAccess is false: nothing else can reach a private endpoint",
+        () => cluster.privateAccessCidrs,
     );
-
     // Access entries: one per principal (a second fails with 409), and none for the principal that
     // creates the cluster, which EKS makes admin itself (pulumi-eks#2373).
-    if (has("cluster.adminRoleArns", "cluster.deployRoleArn", "cluster.previewRoleArn", "cluster.bootstrapRoleArn")) {
-        const sources: [ConfigKey, string][] = [
-            ...get<string[]>("cluster.adminRoleArns").map((a): [ConfigKey, string] => ["cluster.adminRoleArns", a]),
-            ["cluster.deployRoleArn", get<string>("cluster.deployRoleArn")],
-            ...(get<string>("cluster.previewRoleArn") !== ""
-                ? [["cluster.previewRoleArn", get<string>("cluster.previewRoleArn")] as [ConfigKey, string]]
-                : []),
+    if (valid("cluster", "adminRoleArns", "deployRoleArn", "previewRoleArn")) {
+        const sources: [string, string][] = [
+            ...cluster.adminRoleArns.map((a): [string, string] => ["adminRoleArns", a]),
+            ["deployRoleArn", cluster.deployRoleArn],
+            ...(cluster.previewRoleArn !== "" ? [["previewRoleArn", cluster.previewRoleArn] as [string, string]] : []),
         ];
         for (const arn of new Set(sources.map(([, a]) => a))) {
-            const keys = sources.filter(([, a]) => a === arn).map(([k]) => k);
-            if (keys.length > 1)
-                problems.push(
-                    `${full(keys[1])} repeats ${show(arn)}, already in ${keys[0]}: EKS allows one access entry per principal (the second fails with 409); give each role one place`,
+            const fields = sources.filter(([, a]) => a === arn).map(([f]) => f);
+            if (fields.length > 1)
+                problems.add(
+                    ns("cluster"),
+                    [fields[1]],
+                    `repeats a role already in cluster.${fields[0]}: EKS allows one access entry per principal (the second fails with 409); give each role one place`,
+                    { v: arn },
                 );
         }
-        const bootstrap = get<string>("cluster.bootstrapRoleArn");
-        const creators = [...get<string[]>("cluster.adminRoleArns"), get<string>("cluster.deployRoleArn")];
-        if (!creators.includes(bootstrap))
-            problems.push(
-                `${full("cluster.bootstrapRoleArn")} must be one of cluster.adminRoleArns or cluster.deployRoleArn (the role that runs the first \`up\`: EKS makes it cluster-admin itself, so it gets no access entry); got ${show(bootstrap)}`,
-            );
     }
-
-    const mode = get<"create" | "existing">("network.mode");
-    if (mode === "existing") {
-        rule(
-            ["network.vpcId"],
-            () => get<string>("network.vpcId") !== "",
-            () => `${full("network.vpcId")} is required when network.mode is existing; got ""`,
-        );
-        rule(
-            ["network.privateSubnetIds"],
-            () => get<string[]>("network.privateSubnetIds").length >= 2,
-            () =>
-                `${full("network.privateSubnetIds")} must list at least 2 private subnets (in different AZs) when network.mode is existing; got ${show(get("network.privateSubnetIds"))}`,
-        );
-    } else if (mode === "create") {
-        const layout = () => vpcLayoutProblem(get("network.cidrBlock"), get("network.azCount"));
-        rule(
-            ["network.cidrBlock", "network.azCount"],
-            () => layout() === undefined,
-            () => `${full("network.azCount")} ${layout()}; got ${get("network.azCount")}`,
-        );
-        for (const key of ["network.vpcId", "network.privateSubnetIds", "network.publicSubnetIds"] as const) {
-            rule(
-                [key],
-                () => get<string | string[]>(key).length === 0,
-                () =>
-                    `${full(key)} is only used when network.mode is existing (network.mode is create); got ${show(get(key))}`,
-            );
-        }
-    }
-
-    const solver = get<"http01" | "dns01">("certManager.solver");
     rule(
-        ["certManager.solver", "certManager.hostedZoneId"],
-        () => (solver === "dns01") === (get<string>("certManager.hostedZoneId") !== ""),
+        valid("cluster", "adminRoleArns", "deployRoleArn", "bootstrapRoleArn"),
+        () => [...cluster.adminRoleArns, cluster.deployRoleArn].includes(cluster.bootstrapRoleArn),
+        "cluster",
+        "bootstrapRoleArn",
         () =>
-            solver === "dns01"
-                ? `${full("certManager.hostedZoneId")} is required when certManager.solver is dns01; got ""`
-                : `${full("certManager.hostedZoneId")} is only used when certManager.solver is dns01 (solver is http01); got ${show(get("certManager.hostedZoneId"))}`,
+            "must be one of cluster.adminRoleArns or cluster.deployRoleArn (the role that runs the first `up`: EKS makes it cluster-admin itself, so it gets no access entry)",
+        () => cluster.bootstrapRoleArn,
     );
-
-    if (values.has("checkout.extraEnv")) {
-        for (const name of Object.keys(get<Record<string, string>>("checkout.extraEnv"))) {
+    if (valid("network", "mode") && network.mode === "existing") {
+        rule(
+            valid("network", "vpcId"),
+            () => network.vpcId !== "",
+            "network",
+            "vpcId",
+            () => "is required when network.mode is existing",
+            () => network.vpcId,
+        );
+        rule(
+            valid("network", "privateSubnetIds"),
+            () => network.privateSubnetIds.length >= 2,
+            "network",
+            "privateSubnetIds",
+            () => "must list at least 2 private subnets (in different AZs) when network.mode is existing",
+            () => network.privateSubnetIds,
+        );
+    } else if (valid("network", "mode")) {
+        const layout = valid("network", "cidrBlock", "azCount")
+            ? vpcLayoutProblem(network.cidrBlock, network.azCount)
+            : undefined;
+        rule(
+            layout !== undefined,
+            () => false,
+            "network",
+            "azCount",
+            () => layout!,
+            () => network.azCount,
+        );
+        for (const field of ["vpcId", "privateSubnetIds", "publicSubnetIds"] as const)
+            rule(
+                valid("network", field),
+                () => network[field].length === 0,
+                "network",
+                field,
+                () => "is only used when network.mode is existing (network.mode is create)",
+                () => network[field],
+            );
+    }
+    const dns01 = valid("certManager", "solver") && certManager.solver === "dns01";
+    rule(
+        valid("certManager", "solver", "hostedZoneId"),
+        () => dns01 === (certManager.hostedZoneId !== ""),
+        "certManager",
+        "hostedZoneId",
+        () =>
+            dns01
+                ? "is required when certManager.solver is dns01"
+                : "is only used when certManager.solver is dns01 (solver is http01)",
+        () => certManager.hostedZoneId,
+    );
+    if (valid("checkout", "extraEnv"))
+        for (const name of Object.keys(checkout.extraEnv)) {
             if ((MANAGED_ENV as readonly string[]).includes(name))
-                problems.push(
-                    `${full("checkout.extraEnv")}[${name}] is set by the Deployment itself (from its own key); remove it from extraEnv`,
+                problems.add(
+                    ns("checkout"),
+                    ["extraEnv", name],
+                    "is set by the Deployment itself (from its own key); remove it from extraEnv",
                 );
             else if (SECRET_LOOKING_NAME.test(name))
-                problems.push(
-                    `${full("checkout.extraEnv")}[${name}] looks like a secret; secrets must come from a Kubernetes Secret, not a literal in config`,
+                problems.add(
+                    ns("checkout"),
+                    ["extraEnv", name],
+                    "looks like a secret; secrets must come from a Kubernetes Secret, not a literal in config",
                 );
         }
-    }
-
-    if (problems.length > 0) throw new ConfigError(problems);
-    return deepFreeze(assemble(get, project, stack, region!));
 }
 
-function assemble(get: <T>(key: ConfigKey) => T, project: string, stack: string, region: string): PlatformConfig {
-    const network: NetworkConfig =
-        get("network.mode") === "existing"
-            ? {
-                  mode: "existing",
-                  vpcId: get("network.vpcId"),
-                  privateSubnetIds: get("network.privateSubnetIds"),
-                  publicSubnetIds: get("network.publicSubnetIds"),
-              }
-            : {
-                  mode: "create",
-                  cidrBlock: get("network.cidrBlock"),
-                  azCount: get("network.azCount"),
-                  natGateways: get("network.natGateways"),
-              };
-    const solver: AcmeSolver =
-        get("certManager.solver") === "dns01"
-            ? { type: "dns01", hostedZoneId: get("certManager.hostedZoneId") }
-            : { type: "http01", ingressClass: get("certManager.ingressClass") };
+/** A value the stack still holds from the shipped examples. */
+export interface ExampleValue {
+    /** The declared key (`checkout-platform:cluster.deployRoleArn`), or the key itself outside the project. */
+    readonly name: string;
+    readonly fullKey: string;
+    readonly path: readonly PathElement[];
+    readonly value: string;
+    /** The value as the engine passed it (a number for an unquoted account id). */
+    readonly raw: unknown;
+    /** What kind of example it is. */
+    readonly what: string;
+}
+
+/** Every key whose value (or a string inside it) is one of the documentation values in EXAMPLE_VALUES. */
+export function findExampleValues(config: Readonly<Record<string, string>>, project: string): ExampleValue[] {
+    const found: ExampleValue[] = [];
+    for (const [fullKey, text] of Object.entries(config).sort(([a], [b]) => a.localeCompare(b))) {
+        let value: unknown = text;
+        try {
+            if (/^[[{]/.test(text)) value = JSON.parse(text);
+        } catch {
+            // a plain string
+        }
+        const isArea = fullKey.startsWith(`${project}:`) && AREAS.includes(fullKey.slice(project.length + 1));
+        const walk = (v: unknown, path: PathElement[]) => {
+            // An account id written without quotes arrives as a number.
+            if (typeof v === "string" || typeof v === "number") {
+                const hit = EXAMPLE_VALUES.find((e) => e.pattern.test(String(v)));
+                const name = isArea && path.length ? `${fullKey}.${String(path[0])}` : fullKey;
+                if (hit && !found.some((f) => f.name === name))
+                    found.push({ name, fullKey, path, value: String(v), what: hit.what, raw: v });
+            } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
+            else if (isMap(v)) for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
+        };
+        walk(value, []);
+    }
+    return found;
+}
+
+/** One warning per key that still holds an example value, with the value and where it is. */
+function exampleWarnings(
+    config: Readonly<Record<string, string>>,
+    project: string,
+    locator: StackFileLocator | undefined,
+): string[] {
+    return findExampleValues(config, project).map((e) => {
+        const loc = locator?.locate(e.fullKey, e.path, e.raw);
+        return (
+            `${loc ? loc.at + ": " : ""}${e.name} holds an example value, ${e.what}: ${json(e.value)}. ` +
+            "Replace it before the first `pulumi up`."
+        );
+    });
+}
+
+function assemble(c: RawConfig, project: string, stack: string, region: string) {
+    const { network: n, certManager: cm, checkout: co } = c;
     return {
         project,
         stack,
         region,
-        tags: get("tags"),
-        network,
+        tags: c.tags,
+        network:
+            n.mode === "existing"
+                ? {
+                      mode: "existing" as const,
+                      vpcId: n.vpcId,
+                      privateSubnetIds: n.privateSubnetIds,
+                      publicSubnetIds: n.publicSubnetIds,
+                  }
+                : { mode: "create" as const, cidrBlock: n.cidrBlock, azCount: n.azCount, natGateways: n.natGateways },
         cluster: {
-            name: get("cluster.name"),
-            upgradePolicy: get("cluster.upgradePolicy"),
+            name: c.cluster.name,
+            upgradePolicy: c.cluster.upgradePolicy,
+            /** Where the API is reachable from. */
             api: {
-                endpointPublicAccess: get("cluster.endpointPublicAccess"),
-                publicAccessCidrs: get("cluster.publicAccessCidrs"),
-                privateAccessCidrs: get("cluster.privateAccessCidrs"),
-                privateAccessSecurityGroupIds: get("cluster.privateAccessSecurityGroupIds"),
+                endpointPublicAccess: c.cluster.endpointPublicAccess,
+                publicAccessCidrs: c.cluster.publicAccessCidrs,
+                privateAccessCidrs: c.cluster.privateAccessCidrs,
+                privateAccessSecurityGroupIds: c.cluster.privateAccessSecurityGroupIds,
             },
+            /** Who may use the API. */
             access: {
-                adminRoleArns: get("cluster.adminRoleArns"),
-                deployRoleArn: get("cluster.deployRoleArn"),
-                previewRoleArn: get("cluster.previewRoleArn"),
-                bootstrapRoleArn: get("cluster.bootstrapRoleArn"),
+                adminRoleArns: c.cluster.adminRoleArns,
+                deployRoleArn: c.cluster.deployRoleArn,
+                previewRoleArn: c.cluster.previewRoleArn,
+                bootstrapRoleArn: c.cluster.bootstrapRoleArn,
             },
-            logTypes: get("cluster.logTypes"),
-            deletionProtection: get("cluster.deletionProtection"),
+            logTypes: c.cluster.logTypes,
+            deletionProtection: c.cluster.deletionProtection,
         },
-        nodes: {
-            instanceTypes: get("nodes.instanceTypes"),
-            amiType: get("nodes.amiType"),
-            diskSizeGiB: get("nodes.diskSizeGiB"),
-            minSize: get("nodes.minSize"),
-            desiredSize: get("nodes.desiredSize"),
-            maxSize: get("nodes.maxSize"),
+        nodes: c.nodes,
+        registry: c.registry,
+        logs: c.logs,
+        certManager: {
+            replicas: cm.replicas,
+            acmeEmail: cm.acmeEmail,
+            solver:
+                cm.solver === "dns01"
+                    ? { type: "dns01" as const, hostedZoneId: cm.hostedZoneId }
+                    : { type: "http01" as const, ingressClass: cm.ingressClass },
         },
-        registry: {
-            repositoryName: get("registry.repositoryName"),
-            forceDelete: get("registry.forceDelete"),
-            kmsEncryption: get("registry.kmsEncryption"),
-            keepTaggedImages: get("registry.keepTaggedImages"),
-            untaggedExpiryDays: get("registry.untaggedExpiryDays"),
-        },
-        logs: { retentionInDays: get("logs.retentionInDays"), kmsEncryption: get("logs.kmsEncryption") },
-        certManager: { replicas: get("certManager.replicas"), acmeEmail: get("certManager.acmeEmail"), solver },
         checkout: {
-            namespace: get("checkout.namespace"),
-            imageTag: get("checkout.imageTag"),
-            minReplicas: get("checkout.minReplicas"),
-            maxReplicas: get("checkout.maxReplicas"),
+            namespace: co.namespace,
+            imageTag: co.imageTag,
+            minReplicas: co.minReplicas,
+            maxReplicas: co.maxReplicas,
             resources: {
-                cpuRequest: get("checkout.cpuRequest"),
-                cpuLimit: get("checkout.cpuLimit"),
-                memoryRequest: get("checkout.memoryRequest"),
-                memoryLimit: get("checkout.memoryLimit"),
+                cpuRequest: co.cpuRequest,
+                cpuLimit: co.cpuLimit,
+                memoryRequest: co.memoryRequest,
+                memoryLimit: co.memoryLimit,
             },
-            dbPoolMax: get("checkout.dbPoolMax"),
-            logLevel: get("checkout.logLevel"),
-            egress: get<EgressRule[]>("checkout.egress").map((r) => ({ ...r, protocol: r.protocol ?? "TCP" })),
-            extraEnv: get("checkout.extraEnv"),
+            dbPoolMax: co.dbPoolMax,
+            logLevel: co.logLevel,
+            egress: co.egress.map((r) => ({ ...r, protocol: r.protocol ?? ("TCP" as const) })),
+            extraEnv: co.extraEnv,
         },
     };
 }
 
-function deepFreeze<T>(value: T): T {
+function deepFreeze<T>(value: T): Deep<T> {
     if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
         Object.freeze(value);
         for (const v of Object.values(value)) deepFreeze(v);
     }
-    return value;
+    return value as Deep<T>;
 }
 
-/** The loader as the engine runs it: values from `pulumi.Config`, names from the running stack. */
+/**
+ * The loader as the engine runs it: the config the engine passed (`pulumi.runtime.allConfig()`),
+ * the stack's name, and its stack file for line numbers (the language host starts the program in
+ * the project directory). Example values are reported with `pulumi.log.warn` on every run.
+ */
 export function loadStackConfig(): PlatformConfig {
     const project = pulumi.getProject();
-    const configs = new Map<string, pulumi.Config>();
-    const source: RawConfigSource = (fullKey) => {
-        const i = fullKey.indexOf(":");
-        const ns = fullKey.slice(0, i);
-        if (!configs.has(ns)) configs.set(ns, new pulumi.Config(ns));
-        return configs.get(ns)!.get(fullKey.slice(i + 1));
-    };
-    return loadConfig(source, project, pulumi.getStack());
+    const stack = pulumi.getStack();
+    const name = `Pulumi.${stack}.yaml`;
+    let text: string | undefined;
+    try {
+        text = fs.readFileSync(path.join(process.cwd(), name), "utf8");
+    } catch {
+        text = undefined;
+    }
+    let loaded: LoadedConfig;
+    try {
+        loaded = loadConfig({
+            project,
+            stack,
+            config: pulumi.runtime.allConfig(),
+            stackFile: text === undefined ? undefined : { name, text },
+        });
+    } catch (e) {
+        if (e instanceof ConfigError) for (const w of e.warnings) void pulumi.log.warn(w);
+        throw e;
+    }
+    for (const w of loaded.warnings) void pulumi.log.warn(w);
+    return loaded.config;
 }

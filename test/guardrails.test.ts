@@ -166,7 +166,9 @@ describe("guardrails catch a broken program", () => {
         const stack = `guardrails-test-${process.pid}`;
         const file = path.join(REPO_ROOT, `Pulumi.${stack}.yaml`);
         const dev = fs.readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8");
-        fs.writeFileSync(file, dev.replace(/cluster\.logTypes:\n(\s+- \w+\n)+/, "cluster.logTypes:\n    - api\n"));
+        const broken = dev.replace(/\n    logTypes:\n( {6}- \w+\n)+/, "\n    logTypes:\n      - api\n");
+        assert.notStrictEqual(broken, dev, "the fixture edit applied");
+        fs.writeFileSync(file, broken);
         const out = tmpDir();
         let stdout = "";
         try {

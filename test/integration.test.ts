@@ -5,12 +5,16 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as YAML from "yaml";
+import { readProject, stackConfigFromText } from "../harness/stack-config";
+import { loadConfig } from "../stacks/config";
 import {
     checkPrerequisites,
     deploymentForService,
     ENV,
     type Env,
     jsonObjectEnv,
+    jsonObjectEnvValues,
     parseVersion,
     readinessTarget,
     registryTargets,
@@ -20,7 +24,7 @@ import {
 } from "../integration/lib";
 
 const ALL_TOOLS: Record<string, ToolInfo> = {
-    pulumi: { path: "/usr/local/bin/pulumi", version: "v3.190.0" },
+    pulumi: { path: "/usr/local/bin/pulumi", version: "v3.203.0" },
     kubectl: { path: "/usr/bin/kubectl", version: "Client Version: v1.33.1" },
     aws: { path: "/usr/bin/aws", version: "aws-cli/2.27.0" },
     crane: { path: "/usr/bin/crane", version: "0.20.2" },
@@ -115,71 +119,95 @@ describe("integration run helpers", () => {
         const yaml = [
             "config:",
             "  aws:region: eu-west-1",
-            "  checkout-platform:cluster.name: checkout-dev",
-            "  checkout-platform:cluster.endpointPublicAccess: true",
-            "  checkout-platform:nodes.minSize: 2",
-            "  checkout-platform:cluster.publicAccessCidrs:",
-            "    - 203.0.113.0/24",
-            "  checkout-platform:checkout.egress: |",
-            "    - name: postgres",
-            "      port: 5432",
-            "  checkout-platform:db.password:",
+            "  checkout-platform:cluster:",
+            "    name: checkout-dev",
+            "    endpointPublicAccess: true",
+            "    publicAccessCidrs:",
+            "      - 203.0.113.0/24",
+            "  checkout-platform:nodes:",
+            "    minSize: 2",
+            "  checkout-platform:checkout:",
+            "    imageTag: 1.4.2",
+            "    egress:",
+            "      - name: postgres",
+            "        port: 5432",
+            "  checkout-platform:dbPassword:",
             "    secure: v1:AAAAbase64==",
         ].join("\n");
         const opts = { project: "checkout-platform", stackName: "it-202611222257-abcdef" };
 
-        it("copies plain values as the strings the CLI stores, structured ones as JSON", () => {
+        it("copies plain values as the strings the CLI stores, maps as objects (set-all --json)", () => {
             const { config, missingSecrets } = stackConfigFromYaml(yaml, {
                 ...opts,
-                secrets: { "checkout-platform:db.password": "s3cret" },
+                secrets: { "checkout-platform:dbPassword": "s3cret" },
             });
             assert.deepEqual(missingSecrets, []);
-            assert.deepEqual(config["aws:region"], { value: "eu-west-1" });
-            assert.deepEqual(config["checkout-platform:cluster.endpointPublicAccess"], { value: "true" });
-            assert.deepEqual(config["checkout-platform:nodes.minSize"], { value: "2" });
-            assert.deepEqual(config["checkout-platform:cluster.publicAccessCidrs"], { value: '["203.0.113.0/24"]' });
-            assert.deepEqual(config["checkout-platform:checkout.egress"], {
-                value: "- name: postgres\n  port: 5432\n",
+            assert.deepEqual(config["aws:region"], { value: "eu-west-1", secret: false });
+            assert.deepEqual(config["checkout-platform:nodes"], {
+                value: '{"minSize":2}',
+                objectValue: { minSize: 2 },
+                secret: false,
             });
-            assert.deepEqual(config["checkout-platform:db.password"], { value: "s3cret", secret: true });
+            assert.deepEqual(config["checkout-platform:checkout"].objectValue, {
+                imageTag: "1.4.2",
+                egress: [{ name: "postgres", port: 5432 }],
+            });
+            assert.deepEqual(config["checkout-platform:dbPassword"], { value: "s3cret", secret: true });
         });
 
         it("never copies the dev cluster name, deletion protection or a non-deletable registry", () => {
             const { config } = stackConfigFromYaml(
-                yaml +
-                    "\n  checkout-platform:cluster.deletionProtection: true\n  checkout-platform:registry.forceDelete: false",
+                yaml + "\n  checkout-platform:registry:\n    forceDelete: false\n    keepTaggedImages: 10",
                 { ...opts, overrides: { "checkout-platform:cluster.name": "mine" } },
             );
-            assert.equal(config["checkout-platform:cluster.name"].value, opts.stackName);
-            assert.equal(config["checkout-platform:cluster.deletionProtection"].value, "false");
-            assert.equal(config["checkout-platform:registry.forceDelete"].value, "true");
+            const cluster = config["checkout-platform:cluster"].objectValue as Record<string, unknown>;
+            assert.equal(cluster.name, opts.stackName);
+            assert.equal(cluster.deletionProtection, false);
+            assert.deepEqual(cluster.publicAccessCidrs, ["203.0.113.0/24"], "the rest of the map is kept");
+            assert.deepEqual(config["checkout-platform:registry"].objectValue, {
+                forceDelete: true,
+                keepTaggedImages: 10,
+            });
         });
 
-        it("applies PULUMI_IT_CONFIG overrides, keeping a secret key secret", () => {
+        it("applies PULUMI_IT_CONFIG overrides by path, keeping a secret key secret", () => {
             const { config } = stackConfigFromYaml(yaml, {
                 ...opts,
                 overrides: {
-                    "checkout-platform:cluster.publicAccessCidrs": '["198.51.100.7/32"]',
-                    "checkout-platform:db.password": "from-override",
+                    "checkout-platform:cluster.publicAccessCidrs": ["198.51.100.7/32"],
+                    "checkout-platform:nodes.minSize": "3",
+                    "checkout-platform:dbPassword": "from-override",
                 },
-                secrets: { "checkout-platform:db.password": "s3cret" },
+                secrets: { "checkout-platform:dbPassword": "s3cret" },
             });
-            assert.deepEqual(config["checkout-platform:cluster.publicAccessCidrs"], { value: '["198.51.100.7/32"]' });
-            assert.deepEqual(config["checkout-platform:db.password"], { value: "from-override", secret: true });
+            const cluster = config["checkout-platform:cluster"].objectValue as Record<string, unknown>;
+            assert.deepEqual(cluster.publicAccessCidrs, ["198.51.100.7/32"]);
+            assert.deepEqual(
+                config["checkout-platform:nodes"].objectValue,
+                { minSize: 3 },
+                "coerced as config set --path does",
+            );
+            assert.deepEqual(config["checkout-platform:dbPassword"], { value: "from-override", secret: true });
         });
 
         it("reports secure values it cannot copy", () => {
             const { missingSecrets, config } = stackConfigFromYaml(yaml, opts);
-            assert.deepEqual(missingSecrets, ["checkout-platform:db.password"]);
-            assert.equal(config["checkout-platform:db.password"], undefined);
+            assert.deepEqual(missingSecrets, ["checkout-platform:dbPassword"]);
+            assert.equal(config["checkout-platform:dbPassword"], undefined);
         });
 
-        it("reads the real dev stack file", function () {
+        it("reads the real dev stack file, and what it produces passes the CLI's checks and the loader", function () {
             const file = path.join(__dirname, "..", "Pulumi.dev.yaml");
             if (!fs.existsSync(file)) this.skip();
             const { config } = stackConfigFromYaml(fs.readFileSync(file, "utf8"), opts);
             assert.ok(config["aws:region"]?.value, "aws:region copied");
-            assert.equal(config["checkout-platform:cluster.name"].value, opts.stackName);
+            assert.equal((config["checkout-platform:cluster"].objectValue as { name: string }).name, opts.stackName);
+            // The copy, written back as a stack file, is a stack the CLI and the program accept.
+            const asFile = YAML.stringify({
+                config: Object.fromEntries(Object.entries(config).map(([k, v]) => [k, v.objectValue ?? v.value])),
+            });
+            const merged = stackConfigFromText(readProject(), opts.stackName, asFile).config;
+            assert.doesNotThrow(() => loadConfig({ project: opts.project, stack: opts.stackName, config: merged }));
         });
 
         it("parses JSON-object environment variables and rejects others", () => {
@@ -187,6 +215,7 @@ describe("integration run helpers", () => {
             assert.deepEqual(jsonObjectEnv({ X: '{"a:b": ["c"], "a:n": 3}' }, "X"), { "a:b": '["c"]', "a:n": "3" });
             assert.throws(() => jsonObjectEnv({ X: "[1]" }, "X"), /X must be a JSON object/);
             assert.throws(() => jsonObjectEnv({ X: "{" }, "X"), /X is not valid JSON/);
+            assert.deepEqual(jsonObjectEnvValues({ X: '{"a:b": ["c"], "a:n": 3}' }, "X"), { "a:b": ["c"], "a:n": 3 });
         });
     });
 

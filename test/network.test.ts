@@ -88,11 +88,9 @@ describe("network: subnet masks against awsx's allocator", () => {
 });
 
 describe("network: the config loader checks the layout", () => {
-    const load = (stack: string, overrides: Record<string, string>) => {
-        const { config } = stackConfig(stack);
-        const all: Record<string, string> = { ...config };
-        for (const [k, v] of Object.entries(overrides)) all[`checkout-platform:${k}`] = v;
-        return loadConfig((key) => all[key], "checkout-platform", stack);
+    const load = (stack: string, overrides: Record<string, unknown>) => {
+        const { config } = stackConfig(stack, { overrides });
+        return loadConfig({ project: "checkout-platform", stack, config }).config;
     };
 
     it("accepts every CIDR prefix and azCount the schema allows, for both stacks", () => {
@@ -100,7 +98,7 @@ describe("network: the config loader checks the layout", () => {
             for (const { prefix, azCount } of grid) {
                 const c = load(stack, {
                     "network.cidrBlock": `10.0.0.0/${prefix}`,
-                    "network.azCount": String(azCount),
+                    "network.azCount": azCount,
                 });
                 assert.deepStrictEqual(c.network.mode === "create" && [c.network.cidrBlock, c.network.azCount], [
                     `10.0.0.0/${prefix}`,

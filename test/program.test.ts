@@ -393,7 +393,7 @@ describe("program: invalid config under the engine", () => {
     it("fails with the ConfigError before registering any resource but the stack", async () => {
         let error: (Error & { problems?: string[] }) | undefined;
         try {
-            await runProgram("dev", { overrides: { "checkout.imageTag": "latest", "nodes.maxSize": "1" } });
+            await runProgram("dev", { overrides: { "checkout.imageTag": "latest", "nodes.maxSize": 1 } });
         } catch (e) {
             error = e as Error;
         }

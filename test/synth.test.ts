@@ -3,8 +3,25 @@ import * as fs from "fs";
 import * as path from "path";
 import { listStacks, REPO_ROOT } from "../harness/stack-config";
 import { synthCommand } from "../scripts/lib/cli";
-import { diffRuns, KNOWN_AFTER_DEPLOY, render } from "../scripts/lib/render";
-import { GOLDEN_DIR, Synthesis, listFiles, synthesize, tmpDir } from "../scripts/lib/synthesize";
+import {
+    diffRuns,
+    flatten,
+    formatDiff,
+    KNOWN_AFTER_DEPLOY,
+    lineDiff,
+    outputLabel,
+    render,
+} from "../scripts/lib/render";
+import {
+    DIFF_GOLDENS,
+    GOLDEN_DIR,
+    Synthesis,
+    diffText,
+    listFiles,
+    synthesize,
+    tmpDir,
+    withSets,
+} from "../scripts/lib/synthesize";
 import { SIG, UNKNOWN } from "../harness/engine";
 import { stackSynthesis } from "./shared-runs";
 
@@ -17,7 +34,11 @@ before(async function () {
 describe("synth: golden snapshots", () => {
     it("covers every stack file", () => {
         assert.deepStrictEqual(listStacks(), ["dev", "prod"]);
-        assert.deepStrictEqual(fs.readdirSync(GOLDEN_DIR).sort(), listStacks());
+        assert.deepStrictEqual(
+            fs.readdirSync(GOLDEN_DIR).sort(),
+            ["diff", ...listStacks()].sort(),
+            "one folder per stack, and diff/",
+        );
     });
 
     for (const stack of ["dev", "prod"]) {
@@ -61,9 +82,42 @@ describe("synth: output", () => {
             ]);
             assert.ok(json.includes(KNOWN_AFTER_DEPLOY));
         }
+        // The image's repository URL is known only after deployment; its tag comes from config.
         assert.match(
             syntheses.dev.files.get("manifests/deployment.checkout.checkout-service.yaml")!,
-            /image: \(known after deploy\)/,
+            /^ +image: <ecr repository url, known after deploy>:1\.4\.2$/m,
+        );
+    });
+
+    it("renders the known part of a value that is partly unknown, and never a made-up part", () => {
+        const fakes = new Map([
+            ["123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout-service", "ecr repository url"],
+            ["123456789012", "aws account id"],
+        ]);
+        const url = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout-service";
+        assert.strictEqual(render(UNKNOWN, `${url}:1.4.3`, fakes), "<ecr repository url, known after deploy>:1.4.3");
+        assert.strictEqual(render(UNKNOWN, url, fakes), KNOWN_AFTER_DEPLOY, "wholly a fake: wholly unknown");
+        for (const transformed of [`${url.toUpperCase()}:1.4.3`, `${url}:${url.slice(3, 20)}`])
+            assert.strictEqual(
+                render(UNKNOWN, transformed, fakes),
+                KNOWN_AFTER_DEPLOY,
+                `${transformed}: a transformed fake is not recognised, and the value stays unknown rather than half-invented`,
+            );
+        assert.strictEqual(render(UNKNOWN, "sg-0c1a2b3c4d5e6f701", fakes), KNOWN_AFTER_DEPLOY, "no fake in it");
+        assert.strictEqual(render(UNKNOWN, undefined, fakes), KNOWN_AFTER_DEPLOY);
+        assert.deepStrictEqual(
+            render({ image: UNKNOWN, tag: "1.4.3" }, { image: `${url}:1.4.3`, tag: "1.4.3" }, fakes),
+            { image: "<ecr repository url, known after deploy>:1.4.3", tag: "1.4.3" },
+        );
+    });
+
+    it("labels a fake by the output it stands for", () => {
+        assert.strictEqual(outputLabel("aws:ecr/repository:Repository", ["repositoryUrl"]), "ecr repository url");
+        assert.strictEqual(outputLabel("aws:iam/role:Role", ["arn"]), "iam role arn");
+        assert.strictEqual(outputLabel("eks:index:Cluster", ["oidcProviderArn"]), "eks cluster oidc provider arn");
+        assert.strictEqual(
+            outputLabel("aws:index/getCallerIdentity:getCallerIdentity", ["accountId"]),
+            "aws account id",
         );
     });
 
@@ -111,7 +165,7 @@ describe("synth: output", () => {
     });
 
     it("diff lists what only one stack has and the inputs that differ", () => {
-        const d = diffRuns(syntheses.dev.run, syntheses.prod.run);
+        const d = diffRuns(syntheses.dev, syntheses.prod);
         assert.deepStrictEqual(d.onlyIn.dev, []);
         assert.ok(d.onlyIn.prod.includes("aws:iam/role:Role  cert-manager-role"));
         const nat = d.changed.find(
@@ -120,6 +174,69 @@ describe("synth: output", () => {
         assert.deepStrictEqual(nat && [nat.a, nat.b], ['"Single"', '"OnePerAz"']);
         assert.ok(!d.changed.some((c) => c.path.endsWith("$ref")), "references compare without their stack");
     });
+
+    it("diff addresses entries of named lists by name, not by position", () => {
+        const a = flatten({
+            env: [
+                { name: "A", value: "1" },
+                { name: "B", value: "2" },
+            ],
+        });
+        const b = flatten({ env: [{ name: "B", value: "2" }] });
+        assert.deepStrictEqual(a, {
+            "env[A].name": '"A"',
+            "env[A].value": '"1"',
+            "env[B].name": '"B"',
+            "env[B].value": '"2"',
+        });
+        assert.deepStrictEqual(b, { "env[B].name": '"B"', "env[B].value": '"2"' }, "B keeps its path when A goes");
+        assert.deepStrictEqual(flatten({ rules: [{ port: 1 }, { port: 2 }] }), {
+            "rules[0].port": "1",
+            "rules[1].port": "2",
+        });
+    });
+
+    it("diff shows whole values, and JSON documents in strings pretty-printed line by line", () => {
+        const long = "x".repeat(200);
+        const policy = (n: number) =>
+            JSON.stringify({ rules: [{ selection: { countNumber: n, tagStatus: "tagged" } }] });
+        const text = formatDiff("a", "b", {
+            onlyIn: { a: [], b: [] },
+            changed: [
+                { resource: "t:m:T  r", path: "long", a: JSON.stringify(long), b: JSON.stringify(long + "y") },
+                { resource: "t:m:T  r", path: "policy", a: JSON.stringify(policy(10)), b: JSON.stringify(policy(30)) },
+            ],
+        });
+        assert.ok(text.includes(`- "${long}"`) && text.includes(`+ "${long}y"`), "not cut");
+        assert.match(text, /^ {4}policy \(JSON\)\n {8}\{\n/m);
+        assert.match(text, /^ {6}- {9}"countNumber": 10,\n {6}\+ {9}"countNumber": 30,$/m);
+        assert.deepStrictEqual(lineDiff(["a", "b", "c"], ["a", "c", "d"]), ["  a", "- b", "  c", "+ d"]);
+    });
+});
+
+describe("synth: golden diffs of config changes", () => {
+    for (const g of DIFF_GOLDENS) {
+        it(`${g.name}: matches test/golden/diff/${g.name}.txt (npm run synth:update regenerates)`, async function () {
+            this.timeout(120_000);
+            const changed = await synthesize(g.stack, g.set);
+            const text = diffText(syntheses[g.stack], changed, [g.stack, withSets(g.stack, g.set)]);
+            const golden = fs.readFileSync(path.join(GOLDEN_DIR, "diff", `${g.name}.txt`), "utf8");
+            assert.ok(
+                text === golden,
+                `test/golden/diff/${g.name}.txt drifted: run \`npm run synth:update\` and review`,
+            );
+            if (g.name === "image-tag-bump") {
+                assert.match(
+                    text,
+                    /^ {6}- "<ecr repository url, known after deploy>:1\.4\.2"\n {6}\+ "<ecr repository url, known after deploy>:1\.4\.3"$/m,
+                );
+                assert.match(text, /containers\[checkout-service\]\.image$/m, "the container is named, not numbered");
+            } else {
+                assert.match(text, /^~ aws:ecr\/lifecyclePolicy:LifecyclePolicy {2}registry-lifecycle$/m);
+                assert.match(text, /^ {6}- +"countNumber": 10\n {6}\+ +"countNumber": 30$/m);
+            }
+        });
+    }
 });
 
 describe("synth: the command", () => {
@@ -139,12 +256,17 @@ describe("synth: the command", () => {
             bad,
             fs
                 .readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8")
-                .replace("checkout.imageTag: 1.4.2", "checkout.imageTag: latest"),
+                .replace("imageTag: 1.4.2", "imageTag: latest"),
         );
         try {
             const r = await synthCli(["dev", stack, "--out", out]);
             assert.strictEqual(r.status, 2, r.stderr);
-            assert.match(r.stderr, /checkout-platform:checkout\.imageTag must not be 'latest'/);
+            assert.match(
+                r.stderr,
+                new RegExp(
+                    `Pulumi\\.${stack}\\.yaml:\\d+: checkout-platform:checkout\\.imageTag must not be 'latest' .*; got latest`,
+                ),
+            );
             assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/, "no stack trace");
             assert.strictEqual(r.stdout.includes("wrote"), false);
             assert.deepStrictEqual(fs.readdirSync(out), [], "nothing partial: not even the valid dev stack is written");

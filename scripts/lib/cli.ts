@@ -4,22 +4,24 @@
 import * as path from "path";
 import { listStacks, REPO_ROOT } from "../../harness/stack-config";
 import { checkGuardrails, formatGuardrails } from "./guardrails";
-import { diffRuns, formatDiff } from "./render";
-import { GOLDEN_DIR, Synthesis, synthesize, writeSyntheses } from "./synthesize";
+import * as fs from "fs";
+import { DIFF_GOLDENS, GOLDEN_DIR, Synthesis, diffText, synthesize, withSets, writeSyntheses } from "./synthesize";
 
 interface Options {
     stacks: string[];
     out: string;
     diff?: [string, string];
+    /** `--set key=value`: config changes for the second stack of `--diff`, as `pulumi config set --path`. */
+    set: Record<string, string>;
     updateGolden: boolean;
     quiet: boolean;
 }
 
 const USAGE =
-    "usage: npm run synth -- <stack>... | --all [--out DIR] [--quiet] | --diff <stackA> <stackB> | --all --update-golden";
+    "usage: npm run synth -- <stack>... | --all [--out DIR] [--quiet] | --diff <stackA> <stackB> [--set <key>=<value>]... | --all --update-golden";
 
 function parseArgs(argv: string[]): Options {
-    const o: Options = { stacks: [], out: path.join(REPO_ROOT, "out"), updateGolden: false, quiet: false };
+    const o: Options = { stacks: [], out: path.join(REPO_ROOT, "out"), updateGolden: false, quiet: false, set: {} };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         if (a === "--help" || a === "-h") throw new HelpRequested();
@@ -27,13 +29,18 @@ function parseArgs(argv: string[]): Options {
         else if (a === "--out") o.out = path.resolve(argv[++i] ?? fail("--out needs a directory"));
         else if (a === "--diff")
             o.diff = [argv[++i] ?? fail("--diff needs two stacks"), argv[++i] ?? fail("--diff needs two stacks")];
-        else if (a === "--update-golden") o.updateGolden = true;
+        else if (a === "--set") {
+            const m = /^([^=]+)=(.*)$/s.exec(argv[++i] ?? "");
+            if (!m) fail("--set needs <key>=<value>");
+            o.set[m[1]] = m[2];
+        } else if (a === "--update-golden") o.updateGolden = true;
         else if (a === "--quiet") o.quiet = true;
         else if (a.startsWith("-")) fail(`unknown option ${a}`);
         else o.stacks.push(a);
     }
     o.stacks = [...new Set(o.stacks)];
     if (!o.diff && o.stacks.length === 0) fail("name a stack, or --all, or --diff <a> <b>");
+    if (!o.diff && Object.keys(o.set).length) fail("--set goes with --diff");
     return o;
 }
 
@@ -68,8 +75,8 @@ export async function synthCommand(argv: string[], io: Io): Promise<number> {
 
 async function run(o: Options, io: Io): Promise<number> {
     if (o.diff) {
-        const [a, b] = [await synthesize(o.diff[0]), await synthesize(o.diff[1])];
-        io.stdout(formatDiff(a.stack, b.stack, diffRuns(a.run, b.run)));
+        const [a, b] = [await synthesize(o.diff[0]), await synthesize(o.diff[1], o.set)];
+        io.stdout(diffText(a, b, [o.diff[0], withSets(o.diff[1], o.set)]));
         return 0;
     }
     // Synthesize everything before writing anything: an error leaves <out> as it was.
@@ -77,9 +84,19 @@ async function run(o: Options, io: Io): Promise<number> {
     for (const stack of o.stacks) results.push(await synthesize(stack));
     const out = o.updateGolden ? GOLDEN_DIR : o.out;
     writeSyntheses(out, results);
+    if (o.updateGolden) {
+        fs.mkdirSync(path.join(GOLDEN_DIR, "diff"), { recursive: true });
+        for (const g of DIFF_GOLDENS) {
+            const base = results.find((s) => s.stack === g.stack) ?? (await synthesize(g.stack));
+            const text = diffText(base, await synthesize(g.stack, g.set), [g.stack, withSets(g.stack, g.set)]);
+            fs.writeFileSync(path.join(GOLDEN_DIR, "diff", `${g.name}.txt`), text);
+            io.stdout(`wrote ${path.relative(process.cwd(), path.join(GOLDEN_DIR, "diff", `${g.name}.txt`))}\n`);
+        }
+    }
     let blocked = false;
     for (const s of results) {
         if (!o.quiet) io.stdout(`\n=== stack ${s.stack} ===\n${s.tree}`);
+        for (const w of s.warnings) io.stdout(`warning: ${w}\n`);
         io.stdout(`wrote ${path.relative(process.cwd(), path.join(out, s.stack)) || "."}: ${s.files.size} files\n`);
         const report = await checkGuardrails(s.run);
         io.stdout("\n" + formatGuardrails(s.stack, report));

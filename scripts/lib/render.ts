@@ -1,5 +1,6 @@
 import * as YAML from "yaml";
 import { ProgramRun, RecordedResource, SIG, UNKNOWN } from "../../harness/engine";
+import { FAKE_ACCOUNT, mocksFor } from "../../harness/mocks";
 
 /** What the synth shows for a value that only exists once the resource is deployed. */
 export const KNOWN_AFTER_DEPLOY = "(known after deploy)";
@@ -9,13 +10,126 @@ export const SECRET = "[secret]";
 export const isBoundary = (r: RecordedResource) => r.remote === true;
 
 /**
- * Turns a wire value into what a reviewer should see: unknowns as "(known after deploy)", secrets
- * as "[secret]", resource references as {"$ref": urn}, everything else as it is. Object keys are
+ * The fake values the mock engine gives computed outputs in `test` mode (harness/mocks.ts), each
+ * with a label naming the output it stands for: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout-service`
+ * -> "ecr repository url".
+ */
+export type Fakes = ReadonlyMap<string, string>;
+
+/** Invokes whose answers the mock engine fakes in `test` mode (the others are known in a preview too). */
+const FAKED_INVOKES = ["aws:index/getCallerIdentity:getCallerIdentity"];
+
+const words = (camel: string) =>
+    camel
+        .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+        .toLowerCase()
+        .split(/[\s_-]+/)
+        .filter(Boolean);
+
+/** "aws:ecr/repository:Repository" + ["repositoryUrl"] -> "ecr repository url". */
+export function outputLabel(token: string, path: readonly string[]): string {
+    const [pkg, module = "", member = ""] = token.split(":");
+    const mod = module.split("/")[0];
+    const service = mod === "index" || mod === "" ? pkg : mod;
+    const kind = member.startsWith("get") ? [] : words(member);
+    const key = path.flatMap(words);
+    const head = kind.length && key[0] !== kind[0] ? kind : [];
+    return [service, ...head, ...key].join(" ");
+}
+
+/**
+ * Text the mocks put in their fakes (the account id, EXAMPLE in the OIDC issuer, the 0123456 of
+ * generated names): any six characters of one in what looks literal is a piece of a fake.
+ */
+const FAKE_MARKERS = [FAKE_ACCOUNT, "EXAMPLE", "0123456"].flatMap((m) =>
+    Array.from({ length: m.length - 5 }, (_, i) => m.slice(i, i + 6)),
+);
+
+/**
+ * Labels every fake a `test`-mode run's computed outputs got, by asking the mocks again: each
+ * string output that is not an echo of an input, and each resource id.
+ */
+export function fakesOf(testRun: ProgramRun): Fakes {
+    const mocks = mocksFor("test");
+    const fakes = new Map<string, string>();
+    const strings = (v: unknown, out = new Set<string>()): Set<string> => {
+        if (typeof v === "string") out.add(v);
+        else if (v !== null && typeof v === "object") for (const x of Object.values(v)) strings(x, out);
+        return out;
+    };
+    const add = (value: string, label: string) => {
+        if (value.length >= 6 && !fakes.has(value)) fakes.set(value, label);
+    };
+    const walk = (token: string, state: unknown, echoes: Set<string>, path: string[]) => {
+        if (typeof state === "string") {
+            if (!echoes.has(state)) add(state, outputLabel(token, path));
+        } else if (Array.isArray(state)) {
+            state.forEach((v) => walk(token, v, echoes, path));
+        } else if (state !== null && typeof state === "object") {
+            for (const [k, v] of Object.entries(state)) walk(token, v, echoes, [...path, k]);
+        }
+    };
+    // The account id first: the caller's identity is where it comes from, whatever repeats it.
+    for (const token of FAKED_INVOKES) walk(token, mocks.call({ token, inputs: {} }), new Set(), []);
+    for (const r of testRun.resources) {
+        if (!r.custom && !r.remote) continue;
+        const result = mocks.newResource({ type: r.type, name: r.name, inputs: r.props, custom: r.custom }) as {
+            id: string | undefined;
+            state: Record<string, unknown>;
+        };
+        const echoes = strings(r.props);
+        if (result.id) add(result.id, outputLabel(r.type, ["id"]));
+        walk(r.type, result.state, echoes, []);
+    }
+    return fakes;
+}
+
+/** A value of the `test` run without its wire markers (the probe of an unknown). */
+function unwrap(v: unknown): unknown {
+    while (v !== null && typeof v === "object" && !Array.isArray(v)) {
+        const o = v as Record<string, unknown>;
+        if (o[SIG.key] !== SIG.secret && o[SIG.key] !== SIG.output) break;
+        v = o.value;
+    }
+    return v;
+}
+
+/**
+ * The known part of a value unknown before deployment. The program evaluated in `test` mode puts
+ * the mocks' fakes where the unknowns are; where the value there is a string made of fakes and
+ * literal text, the literal text is what the program's own code adds (config, constants), so it is
+ * shown with each fake replaced by `<label, known after deploy>`. A fake the program transformed
+ * (another case, a piece of it) is not recognised: when what remains shows a trace of one (another
+ * case of a fake, the mock account id, EXAMPLE, 0123456), the value is shown as wholly unknown.
+ */
+function partial(probe: unknown, fakes: Fakes | undefined): string | undefined {
+    probe = unwrap(probe);
+    if (typeof probe !== "string" || !fakes) return undefined;
+    let text = probe;
+    const lower = probe.toLowerCase();
+    // A fake present only in another case was transformed by the program: its parts are not literal.
+    for (const fake of fakes.keys()) if (!probe.includes(fake) && lower.includes(fake.toLowerCase())) return undefined;
+    const used: string[] = [];
+    for (const fake of [...fakes.keys()].sort((a, b) => b.length - a.length)) {
+        if (!text.includes(fake)) continue;
+        text = text.split(fake).join(`\u0000${used.length}\u0000`);
+        used.push(fakes.get(fake)!);
+    }
+    const literal = text.replace(/\u0000\d+\u0000/g, "");
+    if (used.length === 0 || literal === "" || FAKE_MARKERS.some((m) => literal.includes(m))) return undefined;
+    return text.replace(/\u0000(\d+)\u0000/g, (_, i: string) => `<${used[Number(i)]}, known after deploy>`);
+}
+
+/**
+ * Turns a wire value into what a reviewer should see: unknowns as "(known after deploy)" (or
+ * their known part, given the same value from a `test`-mode run and its fakes), secrets as
+ * "[secret]", resource references as {"$ref": urn}, everything else as it is. Object keys are
  * sorted, so equal inputs always render to equal bytes.
  */
-export function render(value: unknown): unknown {
-    if (value === UNKNOWN) return KNOWN_AFTER_DEPLOY;
-    if (Array.isArray(value)) return value.map(render);
+export function render(value: unknown, probe?: unknown, fakes?: Fakes): unknown {
+    if (value === UNKNOWN) return partial(probe, fakes) ?? KNOWN_AFTER_DEPLOY;
+    probe = unwrap(probe);
+    if (Array.isArray(value)) return value.map((v, i) => render(v, Array.isArray(probe) ? probe[i] : undefined, fakes));
     if (value !== null && typeof value === "object") {
         const obj = value as Record<string, unknown>;
         const sig = obj[SIG.key];
@@ -23,17 +137,36 @@ export function render(value: unknown): unknown {
         if (sig === SIG.resource) return { $ref: obj.urn };
         if (sig === SIG.output) {
             if (obj.secret) return SECRET;
-            return "value" in obj ? render(obj.value) : KNOWN_AFTER_DEPLOY;
+            return "value" in obj ? render(obj.value, probe, fakes) : (partial(probe, fakes) ?? KNOWN_AFTER_DEPLOY);
         }
         if (sig === SIG.asset || sig === SIG.archive) return { asset: obj.path ?? obj.uri ?? "(inline)" };
+        const p = probe !== null && typeof probe === "object" ? (probe as Record<string, unknown>) : {};
         return Object.fromEntries(
             Object.keys(obj)
                 .sort()
-                .map((k) => [k, render(obj[k])]),
+                .map((k) => [k, render(obj[k], p[k], fakes)]),
         );
     }
     return value;
 }
+
+/**
+ * Every resource's inputs rendered, by URN: from a `preview` run, with the known parts of unknowns
+ * filled in from a `test` run of the same program and config when one is given.
+ */
+export function renderInputs(preview: ProgramRun, test?: ProgramRun): Map<string, unknown> {
+    const fakes = test ? fakesOf(test) : undefined;
+    const probes = new Map((test?.resources ?? []).map((r) => [r.urn, r.wire]));
+    return new Map(preview.resources.map((r) => [r.urn, render(r.wire, probes.get(r.urn), fakes)]));
+}
+
+/** A run with its rendered inputs: what resourcesJson, manifests, tree and diffRuns read. */
+export interface Rendered {
+    readonly run: ProgramRun;
+    readonly inputs: ReadonlyMap<string, unknown>;
+}
+
+const inputsOf = (s: Rendered, r: RecordedResource) => s.inputs.get(r.urn) ?? render(r.wire);
 
 /** A URN without its stack, so resources of two stacks can be compared. */
 export const stackless = (urn: string) => urn.replace(/^urn:pulumi:[^:]+::/, "urn:pulumi:<stack>::");
@@ -51,7 +184,8 @@ export interface SnapshotEntry {
 }
 
 /** resources.json: every resource, sorted by URN, options and inputs rendered; byte-stable. */
-export function resourcesJson(run: ProgramRun): string {
+export function resourcesJson(s: Rendered): string {
+    const run = s.run;
     const entries: SnapshotEntry[] = [...run.resources]
         .sort((a, b) => a.urn.localeCompare(b.urn))
         .map((r) => {
@@ -78,7 +212,7 @@ export function resourcesJson(run: ProgramRun): string {
                 custom: r.custom,
                 dependencies: r.dependencies,
                 options,
-                inputs: render(r.wire),
+                inputs: inputsOf(s, r),
             };
         });
     // Entry keys are in a fixed order and inputs are key-sorted by render(): stable bytes.
@@ -108,10 +242,10 @@ const slug = (s: unknown) =>
  * `<kind>.<namespace or _cluster>.<name>.yaml`), and one file per Helm release with its chart,
  * repository, version and values.
  */
-export function manifests(run: ProgramRun): Map<string, string> {
+export function manifests(s: Rendered): Map<string, string> {
     const files = new Map<string, string>();
-    for (const r of run.resources) {
-        const obj = render(r.wire) as Record<string, unknown>;
+    for (const r of s.run.resources) {
+        const obj = inputsOf(s, r) as Record<string, unknown>;
         if (isKubernetesObject(r)) {
             const meta = (obj.metadata ?? {}) as Record<string, unknown>;
             const file = `${slug(obj.kind)}.${meta.namespace ? slug(meta.namespace) : "_cluster"}.${slug(meta.name ?? r.name)}.yaml`;
@@ -137,12 +271,13 @@ export function manifests(run: ProgramRun): Map<string, string> {
 }
 
 function inputLines(value: unknown, indent: string): string[] {
-    const text = YAML.stringify(render(value), { lineWidth: 0 }).trimEnd();
+    const text = YAML.stringify(value, { lineWidth: 0 }).trimEnd();
     return text.split("\n").map((l) => indent + l);
 }
 
 /** The preview-like tree: each resource as `type  name` under its parent, then counts. */
-export function tree(run: ProgramRun): string {
+export function tree(s: Rendered): string {
+    const run = s.run;
     const children = new Map<string | undefined, RecordedResource[]>();
     for (const r of run.resources) {
         const key = r.parent;
@@ -157,7 +292,7 @@ export function tree(run: ProgramRun): string {
             `${prefix}${branch}${r.type}  ${r.name}${isBoundary(r) ? "  [component boundary: inputs below]" : ""}`,
         );
         const next = root ? "" : prefix + (last ? "   " : "│  ");
-        if (isBoundary(r)) lines.push(...inputLines(r.wire, next + "    "));
+        if (isBoundary(r)) lines.push(...inputLines(inputsOf(s, r), next + "    "));
         const kids = children.get(r.urn) ?? [];
         kids.forEach((k, i) => walk(k, next, i === kids.length - 1, false));
     };
@@ -173,7 +308,20 @@ export function tree(run: ProgramRun): string {
     return lines.join("\n") + "\n";
 }
 
-/** Flattens rendered inputs to `path -> JSON value` for comparison. */
+/** A list whose entries are maps with distinct string `name`s (env, ports, containers, volumes). */
+const namedEntries = (list: unknown[]): string[] | undefined => {
+    const names = list.map((v) =>
+        v !== null && typeof v === "object" && !Array.isArray(v) ? (v as { name?: unknown }).name : undefined,
+    );
+    return names.length > 0 && names.every((n) => typeof n === "string") && new Set(names).size === names.length
+        ? (names as string[])
+        : undefined;
+};
+
+/**
+ * Flattens rendered inputs to `path -> JSON value` for comparison. Entries of a list of named maps
+ * are addressed by name (`env[LOG_LEVEL].value`), so adding one entry does not shift the others.
+ */
 export function flatten(value: unknown, prefix = "", out: Record<string, string> = {}): Record<string, string> {
     if (value !== null && typeof value === "object" && !Array.isArray(value) && !("$ref" in (value as object))) {
         const entries = Object.entries(value as Record<string, unknown>);
@@ -181,7 +329,8 @@ export function flatten(value: unknown, prefix = "", out: Record<string, string>
         for (const [k, v] of entries) flatten(v, prefix ? `${prefix}.${k}` : k, out);
     } else if (Array.isArray(value) && value.some((v) => v !== null && typeof v === "object")) {
         if (value.length === 0 && prefix) out[prefix] = "[]";
-        value.forEach((v, i) => flatten(v, `${prefix}[${i}]`, out));
+        const names = namedEntries(value);
+        value.forEach((v, i) => flatten(v, `${prefix}[${names ? names[i] : i}]`, out));
     } else {
         const v =
             value !== null && typeof value === "object" && "$ref" in value
@@ -197,21 +346,21 @@ export interface StackDiff {
     changed: { resource: string; path: string; a: string | undefined; b: string | undefined }[];
 }
 
-/** What differs between two stacks: resources only in one, and inputs that differ. */
-export function diffRuns(a: ProgramRun, b: ProgramRun): StackDiff {
+/** What differs between two syntheses: resources only in one, and inputs that differ. */
+export function diffRuns(a: Rendered, b: Rendered, names: [string, string] = [a.run.stack, b.run.stack]): StackDiff {
     const key = (r: RecordedResource) => `${r.type}  ${r.name}`;
-    const index = (run: ProgramRun) =>
-        new Map(run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => [key(r), r]));
+    const index = (s: Rendered) =>
+        new Map(s.run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => [key(r), r]));
     const ia = index(a);
     const ib = index(b);
     const onlyIn = {
-        [a.stack]: [...ia.keys()].filter((k) => !ib.has(k)).sort(),
-        [b.stack]: [...ib.keys()].filter((k) => !ia.has(k)).sort(),
+        [names[0]]: [...ia.keys()].filter((k) => !ib.has(k)).sort(),
+        [names[1]]: [...ib.keys()].filter((k) => !ia.has(k)).sort(),
     };
     const changed: StackDiff["changed"] = [];
     for (const k of [...ia.keys()].filter((k) => ib.has(k)).sort()) {
-        const fa = flatten(render(ia.get(k)!.wire));
-        const fb = flatten(render(ib.get(k)!.wire));
+        const fa = flatten(inputsOf(a, ia.get(k)!));
+        const fb = flatten(inputsOf(b, ib.get(k)!));
         for (const path of [...new Set([...Object.keys(fa), ...Object.keys(fb)])].sort()) {
             if (fa[path] !== fb[path]) changed.push({ resource: k, path, a: fa[path], b: fb[path] });
         }
@@ -219,24 +368,67 @@ export function diffRuns(a: ProgramRun, b: ProgramRun): StackDiff {
     return { onlyIn, changed };
 }
 
+/** A JSON value as lines for the diff: a string holding a JSON document is pretty-printed. */
+function valueLines(json: string | undefined): { lines: string[]; isJson: boolean } {
+    if (json === undefined) return { lines: ["(absent)"], isJson: false };
+    const v: unknown = JSON.parse(json);
+    if (typeof v === "string") {
+        try {
+            const doc: unknown = JSON.parse(v);
+            if (doc !== null && typeof doc === "object")
+                return { lines: JSON.stringify(doc, null, 2).split("\n"), isJson: true };
+        } catch {
+            // not JSON
+        }
+        if (v.includes("\n")) return { lines: v.replace(/\n$/, "").split("\n"), isJson: false };
+    }
+    return { lines: [json], isJson: false };
+}
+
+/** Longest-common-subsequence line diff: whole values, each line marked " ", "-" or "+". */
+export function lineDiff(a: readonly string[], b: readonly string[]): string[] {
+    const n = a.length;
+    const m = b.length;
+    const lcs = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
+    for (let i = n - 1; i >= 0; i--)
+        for (let j = m - 1; j >= 0; j--)
+            lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+    const out: string[] = [];
+    let [i, j] = [0, 0];
+    while (i < n || j < m) {
+        if (i < n && j < m && a[i] === b[j]) {
+            out.push(`  ${a[i++]}`);
+            j++;
+        } else if (i < n && (j === m || lcs[i + 1][j] >= lcs[i][j + 1])) out.push(`- ${a[i++]}`);
+        else out.push(`+ ${b[j++]}`);
+    }
+    return out;
+}
+
+/**
+ * The diff for a reviewer: resources only in one side, then every input that differs, whole:
+ * `-` is the first side's value, `+` the second's; a JSON document in a string (an IAM or
+ * lifecycle policy) is pretty-printed and diffed line by line.
+ */
 export function formatDiff(a: string, b: string, d: StackDiff): string {
-    const cut = (s: string | undefined) => (s === undefined ? "-" : s.length > 70 ? s.slice(0, 67) + "..." : s);
-    const lines: string[] = [`Differences between ${a} and ${b}`, ""];
+    const lines: string[] = [`Differences between ${a} (-) and ${b} (+)`, ""];
     for (const stack of [a, b]) {
         lines.push(`Only in ${stack} (${d.onlyIn[stack].length}):`);
         for (const r of d.onlyIn[stack]) lines.push(`  ${r}`);
         lines.push("");
     }
     lines.push(`Inputs that differ (${d.changed.length}):`);
-    const rows = d.changed.map((c) => [c.resource.replace(/^\S+  /, ""), c.path, cut(c.a), cut(c.b)]);
-    const head = ["resource", "input", a, b];
-    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const fmt = (r: string[]) =>
-        "  " +
-        r
-            .map((c, i) => c.padEnd(widths[i]))
-            .join("  ")
-            .trimEnd();
-    lines.push(fmt(head), fmt(widths.map((w) => "-".repeat(w))), ...rows.map(fmt));
+    let resource: string | undefined;
+    for (const c of d.changed) {
+        if (c.resource !== resource) {
+            resource = c.resource;
+            lines.push("", `~ ${c.resource}`);
+        }
+        const [va, vb] = [valueLines(c.a), valueLines(c.b)];
+        const diff = va.isJson || vb.isJson || va.lines.length > 1 || vb.lines.length > 1;
+        lines.push(`    ${c.path}${va.isJson || vb.isJson ? " (JSON)" : ""}`);
+        if (diff) lines.push(...lineDiff(va.lines, vb.lines).map((l) => `      ${l}`.trimEnd()));
+        else lines.push(`      - ${va.lines[0]}`, `      + ${vb.lines[0]}`);
+    }
     return lines.join("\n") + "\n";
 }

@@ -3,33 +3,60 @@ import * as os from "os";
 import * as path from "path";
 import { ProgramRun, runProgram } from "../../harness/engine";
 import { REPO_ROOT } from "../../harness/stack-config";
-import { manifests, resourcesJson, tree } from "./render";
+import { Rendered, diffRuns, formatDiff, manifests, renderInputs, resourcesJson, tree } from "./render";
 
 /** Where `npm run synth:update` writes and the golden-snapshot test reads. */
 export const GOLDEN_DIR = path.join(REPO_ROOT, "test", "golden");
 
-export interface Synthesis {
+export interface Synthesis extends Rendered {
     readonly stack: string;
-    readonly run: ProgramRun;
     /** Relative path -> content, for everything written under `<out>/<stack>/`. */
     readonly files: Map<string, string>;
     readonly tree: string;
+    /** What `pulumi preview` would print as warnings (example values left in the stack file). */
+    readonly warnings: readonly string[];
 }
 
-/** Evaluates the real program for `stack` as a first preview would, and renders its artefacts. */
-export async function synthesize(stack: string): Promise<Synthesis> {
-    return renderSynthesis(await runProgram(stack, { mode: "preview" }));
+/**
+ * Evaluates the real program for `stack` as a first preview would, and renders its artefacts.
+ * A second, `test`-mode evaluation supplies the known parts of values unknown before deployment
+ * (the image `<ecr repository url, known after deploy>:1.4.3`). `overrides` change the config as
+ * `pulumi config set --path` would.
+ */
+export async function synthesize(stack: string, overrides?: Record<string, unknown>): Promise<Synthesis> {
+    const preview = await runProgram(stack, { mode: "preview", overrides });
+    const test = await runProgram(stack, { mode: "test", overrides });
+    return renderSynthesis(preview, test, preview.warnings);
 }
 
-/** Renders the artefacts of a `preview`-mode run. */
-export function renderSynthesis(run: ProgramRun): Synthesis {
-    const stack = run.stack;
+/** Renders the artefacts of a `preview`-mode run (with a `test`-mode run of the same config, if any). */
+export function renderSynthesis(preview: ProgramRun, test?: ProgramRun, warnings: readonly string[] = []): Synthesis {
+    const rendered: Rendered = { run: preview, inputs: renderInputs(preview, test) };
     const files = new Map<string, string>();
-    const treeText = tree(run);
+    const treeText = tree(rendered);
     files.set("tree.txt", treeText);
-    files.set("resources.json", resourcesJson(run));
-    for (const [name, content] of manifests(run)) files.set(`manifests/${name}`, content);
-    return { stack, run, files, tree: treeText };
+    files.set("resources.json", resourcesJson(rendered));
+    for (const [name, content] of manifests(rendered)) files.set(`manifests/${name}`, content);
+    return { ...rendered, stack: preview.stack, files, tree: treeText, warnings };
+}
+
+/** Config changes whose synth diff is kept as a golden file, so a reviewer can see what one looks like. */
+export const DIFF_GOLDENS: readonly { name: string; stack: string; set: Record<string, unknown> }[] = [
+    { name: "image-tag-bump", stack: "dev", set: { "checkout.imageTag": "1.4.3" } },
+    { name: "lifecycle-keep-count", stack: "dev", set: { "registry.keepCiImages": 30 } },
+];
+
+/** A label for a stack with config changes: `dev with checkout.imageTag=1.4.3`. */
+export const withSets = (stack: string, set: Record<string, unknown>) =>
+    Object.keys(set).length
+        ? `${stack} with ${Object.entries(set)
+              .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+              .join(", ")}`
+        : stack;
+
+/** The `--diff` text between two syntheses. */
+export function diffText(a: Synthesis, b: Synthesis, names: [string, string]): string {
+    return formatDiff(names[0], names[1], diffRuns(a, b, names));
 }
 
 /**

@@ -168,7 +168,7 @@ describe(".github/workflows/image.yml", () => {
         [
             "no config hint",
             (wf) => (onlyJob(wf).steps = onlyJob(wf).steps.filter((s) => !/pulumi config set/.test(s.run ?? ""))),
-            /pulumi config set checkout\.imageTag/,
+            /pulumi config set --path checkout\.imageTag/,
         ],
     ];
     for (const [name, apply, expected] of mutations) {

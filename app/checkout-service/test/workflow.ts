@@ -172,16 +172,16 @@ export function checkImageWorkflow(doc: unknown): string[] {
             steps,
             (s) =>
                 /aws ecr put-image\b.*--image-tag <version>/.test(s.run ?? "") &&
-                /pulumi config set checkout\.imageTag <version>/.test(s.run ?? ""),
+                /pulumi config set --path checkout\.imageTag <version>/.test(s.run ?? ""),
         );
         if (summary === -1) {
             problems.push(
-                `job ${name}: must print how to release the image (aws ecr put-image ... --image-tag <version>) and deploy it (pulumi config set checkout.imageTag <version>)`,
+                `job ${name}: must print how to release the image (aws ecr put-image ... --image-tag <version>) and deploy it (pulumi config set --path checkout.imageTag <version>)`,
             );
         } else if (pushStep !== -1 && summary < pushStep) {
             problems.push(`job ${name}: prints the config step before the image exists`);
         }
-        if (steps.some((s) => /pulumi config set checkout\.imageTag \$\{?IMAGE_TAG\b/.test(s.run ?? ""))) {
+        if (steps.some((s) => /pulumi config set (--path )?checkout\.imageTag \$\{?IMAGE_TAG\b/.test(s.run ?? ""))) {
             problems.push(`job ${name}: suggests deploying the CI tag $IMAGE_TAG, which the lifecycle policy expires`);
         }
     }
