@@ -6,16 +6,18 @@ import {
     ApiAccess,
     ClusterAccess,
     NODE_METADATA_OPTIONS,
+    SYSTEM_NODE_LABELS,
     accessEntries,
     apiAccessProblems,
     apiIngressSources,
     nodeBlockDevices,
+    systemNodeProblems,
 } from "./cluster-spec";
 import { EKS_VERSIONS, EksAddonName, EksVersionSet } from "./eks-versions";
 import { OidcProvider } from "./iam";
 import { rotatingKmsKey } from "./shared";
 
-export { ACCESS_POLICY } from "./cluster-spec";
+export { ACCESS_POLICY, SYSTEM_NODE_LABELS } from "./cluster-spec";
 export type { ApiAccess, ClusterAccess } from "./cluster-spec";
 
 /** Managed policies every node role needs (kubelet, the VPC CNI, pulling from ECR). */
@@ -88,6 +90,13 @@ export class Cluster extends pulumi.ComponentResource {
     readonly metricsServer: aws.eks.Addon;
     /** The security group of the control plane's ENIs; the private endpoint's 443 rules live on it. */
     readonly securityGroupId: pulumi.Output<string>;
+    /**
+     * The security group EKS creates for the cluster (`vpcConfig.clusterSecurityGroupId`). A managed
+     * node whose launch template names no security group gets this one (pulumi-eks 4.3.0
+     * nodes/nodegroup.ts createMNGCustomLaunchTemplate; EKS user guide, "cluster security group");
+     * it admits all traffic from itself, so Karpenter's nodes join it to reach the system nodes.
+     */
+    readonly nodeSecurityGroupId: pulumi.Output<string>;
     readonly provider: k8s.Provider;
     readonly oidc: OidcProvider;
     readonly kubeconfig: pulumi.Output<string>;
@@ -98,6 +107,8 @@ export class Cluster extends pulumi.ComponentResource {
         const versions = args.versions ?? EKS_VERSIONS;
         const apiProblems = apiAccessProblems(args.api);
         if (apiProblems.length > 0) throw new Error(`${name}: invalid API access: ${apiProblems.join("; ")}`);
+        const nodeProblems = systemNodeProblems(args.nodes);
+        if (nodeProblems.length > 0) throw new Error(`${name}: ${nodeProblems.join("; ")}`);
 
         this.secretsKey = rotatingKmsKey(
             `${name}-secrets-key`,
@@ -172,6 +183,7 @@ export class Cluster extends pulumi.ComponentResource {
         // pulumi-eks's own cluster security group (cluster.ts 550-585), attached to the control
         // plane's ENIs only, so a 443 rule here opens the API and nothing on the nodes.
         this.securityGroupId = this.eksCluster.clusterSecurityGroupId;
+        this.nodeSecurityGroupId = this.eksCluster.eksCluster.vpcConfig.clusterSecurityGroupId;
 
         // The private endpoint answers only what its security groups admit (EKS user guide, "Cluster
         // API server endpoint": a bastion or connected network needs ingress on 443). With the public
@@ -239,9 +251,9 @@ export class Cluster extends pulumi.ComponentResource {
                     desiredSize: args.nodes.desiredSize,
                     maxSize: args.nodes.maxSize,
                 },
-                // A cluster autoscaler (or people) own the desired size after creation.
+                // People own the desired size after creation (Karpenter scales its own nodes, not this group).
                 ignoreScalingChanges: true,
-                labels: { "platform/node-group": "general" },
+                labels: { ...SYSTEM_NODE_LABELS },
                 tags,
             },
             { parent: this, dependsOn: nodePolicies },
@@ -284,6 +296,7 @@ export class Cluster extends pulumi.ComponentResource {
             name: this.name,
             oidcProviderArn: this.eksCluster.oidcProviderArn,
             securityGroupId: this.securityGroupId,
+            nodeSecurityGroupId: this.nodeSecurityGroupId,
             kubeconfig: this.kubeconfig,
         });
     }

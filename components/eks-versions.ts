@@ -21,6 +21,7 @@ export const EKS_VERSIONS = {
     kubernetes: "1.36",
     /** The day these versions were checked against the EKS calendar and add-on lists. */
     reviewedOn: "2026-12-01",
+    nodeAmiRelease: "v20260714",
     addons: {
         "vpc-cni": "v1.23.1-eksbuild.1",
         "kube-proxy": "v1.36.0-eksbuild.14",
@@ -35,6 +36,7 @@ export const EKS_VERSIONS = {
 export interface EksVersionSet {
     readonly kubernetes: string;
     readonly reviewedOn: string;
+    readonly nodeAmiRelease: string;
     readonly addons: { readonly [K in keyof (typeof EKS_VERSIONS)["addons"]]: string };
 }
 
