@@ -3,10 +3,12 @@
  * queue's policy and event patterns, the Helm values, and the NodePool and EC2NodeClass specs.
  * No resources here; karpenter.ts turns these into resources and the tests check them table-driven.
  *
- * Upstream read at aws/karpenter-provider-aws v1.14.1 (charts/karpenter/values.yaml,
+ * Upstream read at aws/karpenter-provider-aws v1.14.1: charts/karpenter/values.yaml,
  * charts/karpenter/templates/deployment.yaml, charts/karpenter-crd/templates/*,
  * website/content/en/v1.14/getting-started/getting-started-with-karpenter/cloudformation.yaml and
- * scripts/, website/content/en/v1.14/upgrading/compatibility.md and upgrade-guide.md).
+ * its scripts/, and the v1.14 upgrading guide
+ * (aws/karpenter-provider-aws:website/content/en/v1.14/upgrading/compatibility.md,
+ * aws/karpenter-provider-aws:website/content/en/v1.14/upgrading/upgrade-guide.md).
  */
 import { NODE_METADATA_OPTIONS, nodeBlockDevices } from "../cluster-spec";
 import { PolicyDocument } from "../iam";
@@ -25,7 +27,7 @@ export const KARPENTER = {
     // renovate: datasource=docker depName=public.ecr.aws/karpenter/karpenter
     version: "1.14.1",
     /**
-     * The oldest Karpenter that supports each Kubernetes version (compatibility.md, v1.14 docs).
+     * The oldest Karpenter that supports each Kubernetes version (the compatibility matrix of the v1.14 docs).
      * A Kubernetes bump without a row here fails the tests.
      */
     minimumForKubernetes: { "1.34": "1.6.0", "1.35": "1.9.0", "1.36": "1.13.0" } as Readonly<Record<string, string>>,
