@@ -14,7 +14,7 @@ import {
     systemNodeProblems,
 } from "./cluster-spec";
 import { EKS_VERSIONS, EksAddonName, EksVersionSet } from "./eks-versions";
-import { OidcProvider } from "./iam";
+import { EC2_TRUST_POLICY, OidcProvider } from "./iam";
 import { rotatingKmsKey } from "./shared";
 
 export { ACCESS_POLICY, SYSTEM_NODE_LABELS } from "./cluster-spec";
@@ -120,12 +120,7 @@ export class Cluster extends pulumi.ComponentResource {
             `${name}-node-role`,
             {
                 description: `Managed node group role of ${args.clusterName}`,
-                assumeRolePolicy: JSON.stringify({
-                    Version: "2012-10-17",
-                    Statement: [
-                        { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
-                    ],
-                }),
+                assumeRolePolicy: JSON.stringify(EC2_TRUST_POLICY),
                 tags,
             },
             { parent: this },

@@ -7,7 +7,7 @@ import * as assert from "assert";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { runWithMocks } from "../harness/engine";
-import type { ProgramRun, RecordedResource } from "../harness/engine";
+import type { ProgramRun } from "../harness/engine";
 import {
     INTERRUPTION_EVENTS,
     KARPENTER,
@@ -33,7 +33,7 @@ import { formatViolations, mandatoryViolations, runPolicies } from "../policy/of
 import { formatSchemaResults, validateKubernetesObjects } from "../policy/schema/kubernetes";
 import { volumeEncryptionProblems } from "../policy/lib/volumes";
 import { isKubernetesObject } from "../scripts/lib/render";
-import { at, find, ofType } from "./helpers";
+import { at, find, ofType, waitsFor } from "./helpers";
 
 const components = (init: () => void) =>
     runWithMocks(init, { project: "checkout-platform", stack: "unit", mode: "test" });
@@ -60,14 +60,6 @@ const POLICY_ARGS = {
     queueArn: "arn:aws:sqs:eu-west-1:123456789012:c1-interruption",
     spot: false,
 };
-
-/** Whether `r` was registered waiting for `target` (directly, through an input, or via a component). */
-function waitsFor(run: ProgramRun, r: RecordedResource, target: RecordedResource): boolean {
-    const chain = (x: RecordedResource | undefined): RecordedResource[] =>
-        x ? [x, ...chain(run.resources.find((p) => p.urn === x.parent))] : [];
-    const targets = new Set(chain(target).map((t) => t.urn));
-    return chain(r).some((a) => a.dependencies.some((d) => targets.has(d)));
-}
 
 describe("Karpenter pure functions", () => {
     it("the pin: both charts at one exact version that supports the cluster's Kubernetes version", () => {

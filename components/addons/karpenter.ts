@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { SYSTEM_NODE_LABELS } from "../cluster-spec";
 import { EKS_VERSIONS } from "../eks-versions";
+import { EC2_TRUST_POLICY } from "../iam";
 import { HelmAddon, PodIdentityContext, helmAddon } from "./helm-addon";
 import {
     ControllerResources,
@@ -145,12 +146,7 @@ export class Karpenter extends pulumi.ComponentResource {
             `${name}-node-role`,
             {
                 description: `Nodes Karpenter launches for ${poolName}`,
-                assumeRolePolicy: JSON.stringify({
-                    Version: "2012-10-17",
-                    Statement: [
-                        { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
-                    ],
-                }),
+                assumeRolePolicy: JSON.stringify(EC2_TRUST_POLICY),
                 tags,
             },
             { parent: this },
