@@ -6,7 +6,7 @@
 import * as assert from "assert";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { runWithMocks } from "../harness/engine";
+import { UNKNOWN, runWithMocks } from "../harness/engine";
 import type { ProgramRun } from "../harness/engine";
 import {
     INTERRUPTION_EVENTS,
@@ -190,6 +190,7 @@ describe("Karpenter pure functions", () => {
         const v = karpenterValues({
             clusterName: "c1",
             queueName: "q1",
+            region: "eu-west-1",
             replicas: 2,
             systemNodeLabels: SYSTEM_NODE_LABELS,
             resources: KARPENTER_CONTROLLER_RESOURCES,
@@ -197,6 +198,7 @@ describe("Karpenter pure functions", () => {
         const table: [string, unknown][] = [
             ["settings.clusterName", "c1"],
             ["settings.interruptionQueue", "q1"],
+            ["controller.env", [{ name: "AWS_REGION", value: "eu-west-1" }]],
             ["replicas", 2],
             ["serviceAccount.name", "karpenter"],
             ["controller.resources.requests.cpu", "200m"],
@@ -589,6 +591,32 @@ describe("Karpenter under the mock engine", () => {
             mandatoryViolations(runPolicies(r.resources, { environment: "prod" })).map((v) => v.policy);
         assert.deepStrictEqual(names(prod), []);
         assert.deepStrictEqual(names(run), ["karpenter-nodepool-on-demand"]);
+    });
+
+    it("preview: only the autonamed role and queue are unknown; the AMI, disks, selectors and pool stay reviewable", async () => {
+        const preview = await runWithMocks(
+            () => {
+                const { agent, nodes } = fakeCluster();
+                new Karpenter("karpenter", karpenterArgs("c1", nodes, agent));
+            },
+            { project: "checkout-platform", stack: "unit", mode: "preview" },
+        );
+        // The wire form keeps the engine's unknown marker where `props` has nothing.
+        const nc = find(preview, NODE_CLASS, "karpenter-node-class").wire;
+        const np = find(preview, NODE_POOL, "karpenter-node-pool").wire;
+        const controller = find(preview, RELEASE, "karpenter-release").wire;
+        assert.strictEqual(at(nc, "spec.role"), UNKNOWN);
+        assert.strictEqual(at(controller, "values.settings.interruptionQueue"), UNKNOWN);
+        for (const [what, v] of [
+            ["AMI alias", at(nc, "spec.amiSelectorTerms.0.alias")],
+            ["root volume encrypted", at(nc, "spec.blockDeviceMappings.0.ebs.encrypted")],
+            ["subnet selector", at(nc, "spec.subnetSelectorTerms.0.tags")],
+            ["pool limits", at(np, "spec.limits")],
+            ["pool class", at(np, "spec.template.spec.nodeClassRef.name")],
+            ["controller cluster", at(controller, "values.settings.clusterName")],
+            ["controller affinity", at(controller, "values.affinity")],
+        ] as const)
+            assert.ok(v !== undefined && !JSON.stringify(v).includes(UNKNOWN), `${what} is known in a preview`);
     });
 
     it("bad arguments fail at construction, naming the argument and the value", async () => {

@@ -10,6 +10,7 @@
  * (aws/karpenter-provider-aws:website/content/en/v1.14/upgrading/compatibility.md,
  * aws/karpenter-provider-aws:website/content/en/v1.14/upgrading/upgrade-guide.md).
  */
+import type * as pulumi from "@pulumi/pulumi";
 import { NODE_METADATA_OPTIONS, nodeBlockDevices } from "../cluster-spec";
 import { PolicyDocument } from "../iam";
 import { ChartPin } from "./helm-addon";
@@ -358,9 +359,15 @@ export function interruptionQueuePolicy(queueArn: string): ResourcePolicyDocumen
 
 // ---- Helm values ------------------------------------------------------------------------------------
 
+/**
+ * Inputs of the values and the EC2NodeClass spec may be Outputs (the queue's and the role's
+ * autonames): nested in the object, so the rest stays known in a preview.
+ */
 export interface KarpenterValuesArgs {
-    readonly clusterName: string;
-    readonly queueName: string;
+    readonly clusterName: pulumi.Input<string>;
+    readonly queueName: pulumi.Input<string>;
+    /** Set explicitly: without AWS_REGION the controller asks IMDS (pkg/operator/operator.go at v1.14.1). */
+    readonly region: pulumi.Input<string>;
     readonly replicas: number;
     /** Labels of the managed system nodes; the controller is required to run there. */
     readonly systemNodeLabels: Readonly<Record<string, string>>;
@@ -397,7 +404,7 @@ export function karpenterValues(a: KarpenterValuesArgs): Record<string, unknown>
         replicas: a.replicas,
         serviceAccount: { create: true, name: KARPENTER_NAMES.serviceAccount },
         settings: { clusterName: a.clusterName, interruptionQueue: a.queueName },
-        controller: { resources: a.resources },
+        controller: { resources: a.resources, env: [{ name: "AWS_REGION", value: a.region }] },
         podSecurityContext: { fsGroup: 65532, runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
         affinity: {
             nodeAffinity: {
@@ -571,9 +578,9 @@ const RESERVED_TAG = (k: string) =>
 
 export interface NodeClassSpecArgs {
     /** Name (not ARN) of the nodes' IAM role; Karpenter creates and deletes its instance profile. */
-    readonly nodeRoleName: string;
+    readonly nodeRoleName: pulumi.Input<string>;
     /** Value of the discovery tag on the subnets and the security group. */
-    readonly discoveryValue: string;
+    readonly discoveryValue: pulumi.Input<string>;
     /** Release of the EKS-optimized AL2023 AMI (awslabs/amazon-eks-ami tag, `v<yyyymmdd>`). */
     readonly amiRelease: string;
     readonly diskSizeGiB: number;
@@ -607,12 +614,12 @@ export function nodeClassProblems(a: NodeClassSpecArgs): string[] {
  * managed nodes (cluster-spec.ts), and `role`, so Karpenter manages the instance profile.
  */
 export function nodeClassSpec(a: NodeClassSpecArgs): Record<string, unknown> {
-    const discovery = [{ tags: { [KARPENTER_DISCOVERY_TAG]: a.discoveryValue } }];
+    const discovery = () => [{ tags: { [KARPENTER_DISCOVERY_TAG]: a.discoveryValue } }];
     return {
         role: a.nodeRoleName,
         amiSelectorTerms: [{ alias: `al2023@${a.amiRelease}` }],
-        subnetSelectorTerms: discovery,
-        securityGroupSelectorTerms: discovery,
+        subnetSelectorTerms: discovery(),
+        securityGroupSelectorTerms: discovery(),
         blockDeviceMappings: nodeBlockDevices("AL2023_x86_64_STANDARD", a.diskSizeGiB, a.volumeKmsKeyArn).map((d) => ({
             deviceName: d.deviceName,
             rootVolume: true,

@@ -186,15 +186,14 @@ export class Karpenter extends pulumi.ComponentResource {
             tags,
         });
 
-        const values = pulumi.all([args.clusterName, this.queue.name]).apply(([clusterName, queueName]) =>
-            karpenterValues({
-                clusterName,
-                queueName,
-                replicas: args.replicas ?? 2,
-                systemNodeLabels: args.systemNodeLabels ?? SYSTEM_NODE_LABELS,
-                resources: args.resources ?? KARPENTER_CONTROLLER_RESOURCES,
-            }),
-        );
+        const values = karpenterValues({
+            clusterName: args.clusterName,
+            queueName: this.queue.name,
+            region: args.region,
+            replicas: args.replicas ?? 2,
+            systemNodeLabels: args.systemNodeLabels ?? SYSTEM_NODE_LABELS,
+            resources: args.resources ?? KARPENTER_CONTROLLER_RESOURCES,
+        });
         this.controller = helmAddon(this, name, {
             namespace: KARPENTER_NAMES.namespace,
             createNamespace: false,
@@ -232,16 +231,14 @@ export class Karpenter extends pulumi.ComponentResource {
                 apiVersion: "karpenter.k8s.aws/v1",
                 kind: "EC2NodeClass",
                 metadata: { name: poolName },
-                spec: pulumi.all([this.nodeRole.name, args.clusterName]).apply(([nodeRoleName, clusterName]) =>
-                    nodeClassSpec({
-                        nodeRoleName,
-                        discoveryValue: clusterName,
-                        amiRelease,
-                        diskSizeGiB,
-                        volumeKmsKeyArn: args.volumeKmsKeyArn,
-                        tags,
-                    }),
-                ),
+                spec: nodeClassSpec({
+                    nodeRoleName: this.nodeRole.name,
+                    discoveryValue: args.clusterName,
+                    amiRelease,
+                    diskSizeGiB,
+                    volumeKmsKeyArn: args.volumeKmsKeyArn,
+                    tags,
+                }),
             },
             { parent: this, dependsOn: [...crdsAndController, this.nodeAccess, this.securityGroupTag] },
         );
@@ -251,9 +248,8 @@ export class Karpenter extends pulumi.ComponentResource {
                 apiVersion: "karpenter.sh/v1",
                 kind: "NodePool",
                 metadata: { name: poolName },
-                spec: this.nodeClass.metadata.name.apply((nodeClassName) =>
-                    nodePoolSpec({ ...args.nodePool, nodeClassName }),
-                ),
+                // By name (known in a preview); the dependsOn orders it after the class.
+                spec: nodePoolSpec({ ...args.nodePool, nodeClassName: poolName }),
             },
             { parent: this, dependsOn: [...crdsAndController, this.nodeClass] },
         );
