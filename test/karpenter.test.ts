@@ -568,6 +568,86 @@ describe("Karpenter under the mock engine", () => {
         }
     });
 
+    it("the pack fails the component's own objects in their broken forms", () => {
+        /** The run with one resource's props changed, and the mandatory rules that then fail. */
+        const failing = (type: string, name: string, change: (p: Record<string, unknown>) => void) => {
+            const resources = run.resources.map((r) => {
+                if (r.type !== type || r.name !== name) return r;
+                // The pack reads the wire form when there is one: drop it, the test run has no unknowns.
+                const props = JSON.parse(JSON.stringify(r.props)) as Record<string, unknown>;
+                change(props);
+                return { ...r, props, wire: undefined };
+            });
+            return [
+                ...new Set(mandatoryViolations(runPolicies(resources, { environment: "dev" })).map((v) => v.policy)),
+            ];
+        };
+        const spec = (p: Record<string, unknown>) => p.spec as Record<string, unknown>;
+        const table: [string, string, string, (p: Record<string, unknown>) => void, string][] = [
+            [
+                "an unencrypted root volume",
+                NODE_CLASS,
+                "karpenter-node-class",
+                (p) => delete (at(p, "spec.blockDeviceMappings.0.ebs") as Record<string, unknown>).encrypted,
+                "eks-nodes-encrypted-volumes",
+            ],
+            [
+                "the AMI at @latest",
+                NODE_CLASS,
+                "karpenter-node-class",
+                (p) => (spec(p).amiSelectorTerms = [{ alias: "al2023@latest" }]),
+                "karpenter-ami-pinned",
+            ],
+            [
+                "IMDSv1 allowed",
+                NODE_CLASS,
+                "karpenter-node-class",
+                (p) => ((spec(p).metadataOptions as Record<string, unknown>).httpTokens = "optional"),
+                "eks-nodes-imdsv2",
+            ],
+            [
+                "a pool without limits",
+                NODE_POOL,
+                "karpenter-node-pool",
+                (p) => delete spec(p).limits,
+                "karpenter-nodepool-limits",
+            ],
+            [
+                "a pool without budgets",
+                NODE_POOL,
+                "karpenter-node-pool",
+                (p) => delete (spec(p).disruption as Record<string, unknown>).budgets,
+                "karpenter-nodepool-disruption",
+            ],
+            [
+                "a queue policy without the TLS deny",
+                "aws:sqs/queuePolicy:QueuePolicy",
+                "karpenter-interruption",
+                (p) => {
+                    const doc = JSON.parse(String(p.policy)) as { Statement: unknown[] };
+                    p.policy = JSON.stringify({ ...doc, Statement: doc.Statement.slice(0, 1) });
+                },
+                "sqs-queue-tls-only",
+            ],
+            [
+                "an unencrypted queue",
+                "aws:sqs/queue:Queue",
+                "karpenter-interruption",
+                (p) => delete p.sqsManagedSseEnabled,
+                "sqs-queue-encrypted",
+            ],
+            [
+                "nodes whose role cannot join",
+                "aws:eks/accessEntry:AccessEntry",
+                "karpenter-node-access",
+                (p) => (p.type = "STANDARD"),
+                "karpenter-nodes-can-join",
+            ],
+        ];
+        for (const [why, type, name, change, rule] of table)
+            assert.deepStrictEqual(failing(type, name, change), [rule], why);
+    });
+
     it("the schemas reject a broken EC2NodeClass and NodePool (they are really checked)", async () => {
         const nc = find(run, NODE_CLASS, "karpenter-node-class").props as Record<string, unknown>;
         const np = find(run, NODE_POOL, "karpenter-node-pool").props as Record<string, unknown>;
