@@ -74,8 +74,9 @@ export interface ClusterArgs {
  * The EKS control plane and everything in-cluster resources need from it: KMS envelope encryption
  * of Secrets, access entries for the declared principals (no aws-auth ConfigMap), the API's network
  * path, the OIDC provider for IRSA, the managed system node group (>= 2 nodes; Karpenter adds
- * the rest) in the private subnets on encrypted disks, the add-ons at pinned builds (those that need nodes created after the node group), and
- * the one Kubernetes provider every Kubernetes resource of the program uses.
+ * the rest) in the private subnets on encrypted disks, the add-ons at pinned builds (those that
+ * need nodes created after the node group), and the one Kubernetes provider every Kubernetes
+ * resource of the program uses.
  */
 export class Cluster extends pulumi.ComponentResource {
     readonly eksCluster: eks.Cluster;
