@@ -6,17 +6,19 @@ import { EKS_VERSIONS } from "../eks-versions";
 import { EC2_TRUST_POLICY } from "../iam";
 import { HelmAddon, PodIdentityContext, helmAddon } from "./helm-addon";
 import {
-    ControllerResources,
     INTERRUPTION_EVENTS,
+    KARPENTER_NODE_POLICIES,
+    interruptionEventPattern,
+    interruptionQueuePolicy,
+    karpenterControllerPolicy,
+} from "./karpenter-aws";
+import {
+    ControllerResources,
     KARPENTER_CHARTS,
     KARPENTER_CONTROLLER_RESOURCES,
     KARPENTER_DISCOVERY_TAG,
     KARPENTER_NAMES,
-    KARPENTER_NODE_POLICIES,
     NodePoolSettings,
-    interruptionEventPattern,
-    interruptionQueuePolicy,
-    karpenterControllerPolicy,
     karpenterValues,
     nodeClassProblems,
     nodeClassSpec,
@@ -24,6 +26,7 @@ import {
     nodePoolSpec,
 } from "./karpenter-spec";
 
+export * from "./karpenter-aws";
 export * from "./karpenter-spec";
 
 export interface KarpenterArgs {
