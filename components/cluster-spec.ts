@@ -137,6 +137,27 @@ export function apiAccessProblems(api: ApiAccess): string[] {
 }
 
 /**
+ * The label of the managed node group. It is the system group: Karpenter runs there (it cannot run on
+ * the capacity it manages) next to the cluster-critical controllers, and Karpenter's nodes take the
+ * rest. Not tainted: every add-on the program installs (the EKS add-ons' Deployments included, whose
+ * configuration schemas cannot be checked here) would need a toleration, and one missing would leave
+ * its pods pending until the first up times out. Workload pods may land on it when there is room.
+ */
+export const SYSTEM_NODE_LABELS = { "platform/node-group": "system" } as const;
+
+/** Karpenter's two replicas use required host anti-affinity: the system group needs two nodes. */
+export const SYSTEM_NODES_MIN = 2;
+
+/** Why the system node group's sizes cannot carry the controllers, as sentences; empty when fine. */
+export function systemNodeProblems(nodes: { readonly minSize: number }): string[] {
+    return nodes.minSize >= SYSTEM_NODES_MIN
+        ? []
+        : [
+              `nodes.minSize is ${nodes.minSize}; the system node group needs at least ${SYSTEM_NODES_MIN} nodes (Karpenter's two replicas must run on different nodes)`,
+          ];
+}
+
+/**
  * IMDSv2 required, as pulumi-eks's `enableIMDSv2` sets it (nodes/nodegroup.ts 2235-2242 at 4.3.0).
  * Hop limit 2 keeps IMDS reachable from pods that are not on the host network; pods get AWS
  * credentials from Pod Identity or IRSA, not from the node role.

@@ -6,16 +6,18 @@ import {
     ApiAccess,
     ClusterAccess,
     NODE_METADATA_OPTIONS,
+    SYSTEM_NODE_LABELS,
     accessEntries,
     apiAccessProblems,
     apiIngressSources,
     nodeBlockDevices,
+    systemNodeProblems,
 } from "./cluster-spec";
 import { EKS_VERSIONS, EksAddonName, EksVersionSet } from "./eks-versions";
-import { OidcProvider } from "./iam";
+import { EC2_TRUST_POLICY, OidcProvider } from "./iam";
 import { rotatingKmsKey } from "./shared";
 
-export { ACCESS_POLICY } from "./cluster-spec";
+export { ACCESS_POLICY, SYSTEM_NODE_LABELS } from "./cluster-spec";
 export type { ApiAccess, ClusterAccess } from "./cluster-spec";
 
 /** Managed policies every node role needs (kubelet, the VPC CNI, pulling from ECR). */
@@ -71,9 +73,10 @@ export interface ClusterArgs {
 /**
  * The EKS control plane and everything in-cluster resources need from it: KMS envelope encryption
  * of Secrets, access entries for the declared principals (no aws-auth ConfigMap), the API's network
- * path, the OIDC provider for IRSA, one managed node group in the private subnets on encrypted
- * disks, the add-ons at pinned builds (those that need nodes created after the node group), and
- * the one Kubernetes provider every Kubernetes resource of the program uses.
+ * path, the OIDC provider for IRSA, the managed system node group (>= 2 nodes; Karpenter adds
+ * the rest) in the private subnets on encrypted disks, the add-ons at pinned builds (those that
+ * need nodes created after the node group), and the one Kubernetes provider every Kubernetes
+ * resource of the program uses.
  */
 export class Cluster extends pulumi.ComponentResource {
     readonly eksCluster: eks.Cluster;
@@ -88,6 +91,13 @@ export class Cluster extends pulumi.ComponentResource {
     readonly metricsServer: aws.eks.Addon;
     /** The security group of the control plane's ENIs; the private endpoint's 443 rules live on it. */
     readonly securityGroupId: pulumi.Output<string>;
+    /**
+     * The security group EKS creates for the cluster (`vpcConfig.clusterSecurityGroupId`). A managed
+     * node whose launch template names no security group gets this one (pulumi-eks 4.3.0
+     * nodes/nodegroup.ts createMNGCustomLaunchTemplate; EKS user guide, "cluster security group");
+     * it admits all traffic from itself, so Karpenter's nodes join it to reach the system nodes.
+     */
+    readonly nodeSecurityGroupId: pulumi.Output<string>;
     readonly provider: k8s.Provider;
     readonly oidc: OidcProvider;
     readonly kubeconfig: pulumi.Output<string>;
@@ -98,6 +108,8 @@ export class Cluster extends pulumi.ComponentResource {
         const versions = args.versions ?? EKS_VERSIONS;
         const apiProblems = apiAccessProblems(args.api);
         if (apiProblems.length > 0) throw new Error(`${name}: invalid API access: ${apiProblems.join("; ")}`);
+        const nodeProblems = systemNodeProblems(args.nodes);
+        if (nodeProblems.length > 0) throw new Error(`${name}: ${nodeProblems.join("; ")}`);
 
         this.secretsKey = rotatingKmsKey(
             `${name}-secrets-key`,
@@ -109,12 +121,7 @@ export class Cluster extends pulumi.ComponentResource {
             `${name}-node-role`,
             {
                 description: `Managed node group role of ${args.clusterName}`,
-                assumeRolePolicy: JSON.stringify({
-                    Version: "2012-10-17",
-                    Statement: [
-                        { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
-                    ],
-                }),
+                assumeRolePolicy: JSON.stringify(EC2_TRUST_POLICY),
                 tags,
             },
             { parent: this },
@@ -172,6 +179,7 @@ export class Cluster extends pulumi.ComponentResource {
         // pulumi-eks's own cluster security group (cluster.ts 550-585), attached to the control
         // plane's ENIs only, so a 443 rule here opens the API and nothing on the nodes.
         this.securityGroupId = this.eksCluster.clusterSecurityGroupId;
+        this.nodeSecurityGroupId = this.eksCluster.eksCluster.vpcConfig.clusterSecurityGroupId;
 
         // The private endpoint answers only what its security groups admit (EKS user guide, "Cluster
         // API server endpoint": a bastion or connected network needs ingress on 443). With the public
@@ -239,9 +247,9 @@ export class Cluster extends pulumi.ComponentResource {
                     desiredSize: args.nodes.desiredSize,
                     maxSize: args.nodes.maxSize,
                 },
-                // A cluster autoscaler (or people) own the desired size after creation.
+                // People own the desired size after creation (Karpenter scales its own nodes, not this group).
                 ignoreScalingChanges: true,
-                labels: { "platform/node-group": "general" },
+                labels: { ...SYSTEM_NODE_LABELS },
                 tags,
             },
             { parent: this, dependsOn: nodePolicies },
@@ -284,6 +292,7 @@ export class Cluster extends pulumi.ComponentResource {
             name: this.name,
             oidcProviderArn: this.eksCluster.oidcProviderArn,
             securityGroupId: this.securityGroupId,
+            nodeSecurityGroupId: this.nodeSecurityGroupId,
             kubeconfig: this.kubeconfig,
         });
     }

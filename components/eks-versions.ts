@@ -16,11 +16,22 @@
  *
  *     aws eks describe-addon-versions --kubernetes-version 1.36 --addon-name <name> \
  *       --query 'addons[0].addonVersions[].addonVersion'
+ *
+ * `nodeAmiRelease` is the EKS-optimized AMI release Karpenter's nodes boot (EC2NodeClass alias
+ * `al2023@<release>`, never `@latest`): an awslabs/amazon-eks-ami release with builds for this
+ * Kubernetes version. v20260714 lists amazon-eks-node-al2023-{x86_64,arm64}-standard-1.36-v20260714
+ * (awslabs/amazon-eks-ami:CHANGELOG.md at tag v20260724). A Kubernetes bump needs a release that
+ * has builds for the new version; the newest one for a version is the suffix of
+ *
+ *     aws ec2 describe-images --image-ids $(aws ssm get-parameter --query Parameter.Value --output text \
+ *       --name /aws/service/eks/optimized-ami/1.36/amazon-linux-2023/x86_64/standard/recommended/image_id) \
+ *       --query 'Images[0].Name'
  */
 export const EKS_VERSIONS = {
     kubernetes: "1.36",
     /** The day these versions were checked against the EKS calendar and add-on lists. */
     reviewedOn: "2026-12-01",
+    nodeAmiRelease: "v20260714",
     addons: {
         "vpc-cni": "v1.23.1-eksbuild.1",
         "kube-proxy": "v1.36.0-eksbuild.14",
@@ -35,6 +46,7 @@ export const EKS_VERSIONS = {
 export interface EksVersionSet {
     readonly kubernetes: string;
     readonly reviewedOn: string;
+    readonly nodeAmiRelease: string;
     readonly addons: { readonly [K in keyof (typeof EKS_VERSIONS)["addons"]]: string };
 }
 

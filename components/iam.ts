@@ -14,6 +14,12 @@ export interface PolicyDocument {
     }[];
 }
 
+/** Trust policy of an EC2 instance role: the nodes' roles (the managed group's and Karpenter's). */
+export const EC2_TRUST_POLICY: PolicyDocument = {
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+};
+
 /** The key-policy statement that keeps a customer-managed key administrable by its account. */
 export function accountAdministersKey(partition: string, accountId: string): PolicyDocument["Statement"][number] {
     return {

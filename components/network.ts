@@ -1,5 +1,7 @@
+import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
+import { KARPENTER_DISCOVERY_TAG } from "./addons/karpenter-spec";
 
 export interface NetworkArgs {
     /**
@@ -26,7 +28,11 @@ export interface NetworkArgs {
               readonly privateSubnetIds: readonly string[];
               readonly publicSubnetIds: readonly string[];
           };
-    /** Name of the EKS cluster that will use the subnets; tags them for load balancer discovery. */
+    /**
+     * Name of the EKS cluster that will use the subnets; tags them for load balancer discovery, and
+     * the private ones for Karpenter's (`karpenter.sh/discovery: <clusterName>`, which its
+     * EC2NodeClass selects by).
+     */
     readonly clusterName: string;
     /**
      * Tags for every resource.
@@ -95,11 +101,15 @@ export function vpcLayoutProblem(cidrBlock: string, azCount: number): string | u
     return subnetFitProblem(prefix, azCount, subnetMasks(prefix, azCount));
 }
 
-/** Subnet tags the AWS Load Balancer Controller uses to pick subnets for each scheme. */
+/**
+ * Subnet tags the AWS Load Balancer Controller uses to pick subnets for each scheme, and on the
+ * private (node) subnets the tag Karpenter launches nodes into.
+ */
 export function subnetRoleTags(clusterName: string, role: "public" | "private"): Record<string, string> {
     return {
         [`kubernetes.io/cluster/${clusterName}`]: "shared",
         [role === "public" ? "kubernetes.io/role/elb" : "kubernetes.io/role/internal-elb"]: "1",
+        ...(role === "private" ? { [KARPENTER_DISCOVERY_TAG]: clusterName } : {}),
     };
 }
 
@@ -116,6 +126,16 @@ export class Network extends pulumi.ComponentResource {
         const tags = args.tags ?? {};
 
         if (args.vpc.mode === "existing") {
+            // Someone else's subnets: only Karpenter's discovery tag is added (one aws.ec2.Tag each,
+            // keyed by subnet id so a reordered list changes nothing), and removed again on destroy.
+            // The load balancer tags stay the owner's business. Nothing waits for these: they exist
+            // long before the EC2NodeClass (after the cluster), and Karpenter re-reads subnets every minute.
+            for (const subnetId of args.vpc.privateSubnetIds)
+                new aws.ec2.Tag(
+                    `${name}-${subnetId}-discovery`,
+                    { resourceId: subnetId, key: KARPENTER_DISCOVERY_TAG, value: args.clusterName },
+                    { parent: this },
+                );
             this.vpcId = pulumi.output(args.vpc.vpcId);
             this.privateSubnetIds = pulumi.output([...args.vpc.privateSubnetIds]);
             this.publicSubnetIds = pulumi.output([...args.vpc.publicSubnetIds]);

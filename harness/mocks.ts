@@ -30,6 +30,14 @@ function computed(type: string, name: string, inputs: State): State {
             };
         case "aws:sns/topic:Topic":
             return { arn: arn("sns", physical) };
+        case "aws:sqs/queue:Queue":
+            return {
+                arn: arn("sqs", physical),
+                name: physical,
+                url: `https://sqs.${region()}.amazonaws.com/${FAKE_ACCOUNT}/${physical}`,
+            };
+        case "aws:cloudwatch/eventRule:EventRule":
+            return { arn: arn("events", `rule/${physical}`), name: physical };
         case "aws:kms/alias:Alias":
             return { arn: arn("kms", String(inputs.name)) };
         case "aws:iam/role:Role":
@@ -69,7 +77,13 @@ function computed(type: string, name: string, inputs: State): State {
             return {
                 kubeconfig,
                 kubeconfigJson: JSON.stringify(kubeconfig),
-                eksCluster: { name: cluster, arn: arn("eks", `cluster/${cluster}`), version: inputs.version },
+                eksCluster: {
+                    name: cluster,
+                    arn: arn("eks", `cluster/${cluster}`),
+                    version: inputs.version,
+                    // The security group EKS creates for the cluster (on the managed nodes too).
+                    vpcConfig: { clusterSecurityGroupId: "sg-0e1a2b3c4d5e6f703" },
+                },
                 core: { cluster: { name: cluster } },
                 oidcProviderArn: arn("iam", `oidc-provider/${issuer.replace("https://", "")}`, "global"),
                 oidcProviderUrl: issuer,

@@ -8,6 +8,7 @@ import { eksDeployRules } from "./rules/aws-eks-deploy";
 import { edgeRules } from "./rules/edge";
 import { ecrRules } from "./rules/aws-ecr";
 import { iamRules } from "./rules/aws-iam";
+import { karpenterRules } from "./rules/karpenter";
 import { kmsRules } from "./rules/aws-kms";
 import { logRules } from "./rules/aws-logs";
 import { nodeRules } from "./rules/aws-nodes";
@@ -35,6 +36,7 @@ export const allPolicies: readonly GuardrailPolicy[] = [
     ...k8sStackRules,
     ...helmRules,
     ...edgeRules,
+    ...karpenterRules,
 ];
 
 export const PACK_NAME = "checkout-platform";

@@ -6,7 +6,7 @@ import * as assert from "assert";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { runWithMocks } from "../harness/engine";
-import type { ProgramRun, RecordedResource } from "../harness/engine";
+import type { ProgramRun } from "../harness/engine";
 import {
     AWS_LOAD_BALANCER_CONTROLLER,
     AwsLoadBalancerController,
@@ -33,7 +33,7 @@ import { CERT_MANAGER_CHART, CertManager } from "../components/cert-manager";
 import { formatViolations, mandatoryViolations, runPolicies } from "../policy/offline";
 import { formatSchemaResults, validateKubernetesObjects } from "../policy/schema/kubernetes";
 import { isKubernetesObject } from "../scripts/lib/render";
-import { at, find, ofType } from "./helpers";
+import { at, find, ofType, waitsFor } from "./helpers";
 import { EKS_VERSIONS } from "../components/eks-versions";
 
 const ZONES = [
@@ -54,14 +54,6 @@ const CR = (kind: string) =>
         EnvoyProxy: "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy",
         ClusterIssuer: "kubernetes:cert-manager.io/v1:ClusterIssuer",
     })[kind]!;
-
-/** Whether `r` was registered waiting for `target` (directly, through an input, or via a component). */
-function waitsFor(run: ProgramRun, r: RecordedResource, target: RecordedResource): boolean {
-    const chain = (x: RecordedResource | undefined): RecordedResource[] =>
-        x ? [x, ...chain(run.resources.find((p) => p.urn === x.parent))] : [];
-    const targets = new Set(chain(target).map((t) => t.urn));
-    return chain(r).some((a) => a.dependencies.some((d) => targets.has(d)));
-}
 
 /** No URN twice, and no Kubernetes object twice in one cluster (same provider, kind, namespace, name). */
 function assertNoCollisions(run: ProgramRun): void {

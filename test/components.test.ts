@@ -32,7 +32,7 @@ describe("pure functions", () => {
         for (const [tag, ref] of table) assert.strictEqual(imageRef("repo.example/checkout", tag), ref);
     });
 
-    it("subnetRoleTags: load balancer discovery tags per role", () => {
+    it("subnetRoleTags: load balancer discovery tags per role; Karpenter's on the private (node) subnets only", () => {
         assert.deepStrictEqual(subnetRoleTags("c", "public"), {
             "kubernetes.io/cluster/c": "shared",
             "kubernetes.io/role/elb": "1",
@@ -40,6 +40,7 @@ describe("pure functions", () => {
         assert.deepStrictEqual(subnetRoleTags("c", "private"), {
             "kubernetes.io/cluster/c": "shared",
             "kubernetes.io/role/internal-elb": "1",
+            "karpenter.sh/discovery": "c",
         });
     });
 
@@ -230,7 +231,7 @@ describe("pure functions", () => {
 });
 
 describe("components under the mock engine", () => {
-    it("Network with an existing VPC creates nothing and passes the ids through", async () => {
+    it("Network with an existing VPC only tags its private subnets for Karpenter and passes the ids through", async () => {
         let net: Network | undefined;
         const run = await components(() => {
             net = new Network("net", {
@@ -244,8 +245,16 @@ describe("components under the mock engine", () => {
             });
         });
         assert.deepStrictEqual(
-            run.resources.filter((r) => r.custom || r.remote).map((r) => r.type),
-            [],
+            run.resources
+                .filter((r) => r.custom || r.remote)
+                .map((r) => [r.type, r.name, r.props.resourceId, r.props.key, r.props.value]),
+            ["subnet-a", "subnet-b"].map((id) => [
+                "aws:ec2/tag:Tag",
+                `net-${id}-discovery`,
+                id,
+                "karpenter.sh/discovery",
+                "c",
+            ]),
         );
         assert.deepStrictEqual(await new Promise((resolve) => net!.privateSubnetIds.apply(resolve)), [
             "subnet-a",

@@ -37,3 +37,11 @@ export function typeCounts(run: ProgramRun): Record<string, number> {
     for (const r of run.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
     return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
 }
+
+/** Whether `r` was registered waiting for `target` (directly, through an input, or via a component). */
+export function waitsFor(run: ProgramRun, r: RecordedResource, target: RecordedResource): boolean {
+    const chain = (x: RecordedResource | undefined): RecordedResource[] =>
+        x ? [x, ...chain(run.resources.find((p) => p.urn === x.parent))] : [];
+    const targets = new Set(chain(target).map((t) => t.urn));
+    return chain(r).some((a) => a.dependencies.some((d) => targets.has(d)));
+}

@@ -116,6 +116,12 @@ export function podIdentity(name: string, args: PodIdentityArgs, opts: pulumi.Cu
 export interface HelmAddonArgs {
     /** Namespace of the release, created here with the Pod Security "restricted" labels. */
     readonly namespace: string;
+    /**
+     * Create the namespace. `false` for one that exists before the program runs (kube-system), which
+     * then gets no labels from here.
+     * @default true
+     */
+    readonly createNamespace?: boolean;
     /** Extra namespace labels (e.g. the load balancer controller's readiness-gate opt-in). @default {} */
     readonly namespaceLabels?: Record<string, string>;
     readonly releaseName: string;
@@ -146,7 +152,8 @@ export interface HelmAddonArgs {
 }
 
 export interface HelmAddon {
-    readonly namespace: k8s.core.v1.Namespace;
+    /** The namespace created for the release; undefined with `createNamespace: false`. */
+    readonly namespace?: k8s.core.v1.Namespace;
     readonly identity?: PodIdentity;
     readonly release: k8s.helm.v3.Release;
 }
@@ -159,11 +166,19 @@ export interface HelmAddon {
  */
 export function helmAddon(parent: pulumi.Resource, name: string, args: HelmAddonArgs): HelmAddon {
     const opts = { parent };
-    const namespace = new k8s.core.v1.Namespace(
-        `${name}-ns`,
-        { metadata: { name: args.namespace, labels: { ...PSS_RESTRICTED_LABELS, ...(args.namespaceLabels ?? {}) } } },
-        opts,
-    );
+    const namespace =
+        (args.createNamespace ?? true)
+            ? new k8s.core.v1.Namespace(
+                  `${name}-ns`,
+                  {
+                      metadata: {
+                          name: args.namespace,
+                          labels: { ...PSS_RESTRICTED_LABELS, ...(args.namespaceLabels ?? {}) },
+                      },
+                  },
+                  opts,
+              )
+            : undefined;
     const identity = args.identity
         ? podIdentity(
               name,
@@ -179,7 +194,7 @@ export function helmAddon(parent: pulumi.Resource, name: string, args: HelmAddon
           )
         : undefined;
     const waitFor: pulumi.Resource[] = [
-        namespace,
+        ...(namespace ? [namespace] : []),
         ...(identity ? [identity.association] : []),
         ...(args.identity?.agent ? [args.identity.agent] : []),
         ...(args.dependsOn ?? []),
@@ -189,7 +204,7 @@ export function helmAddon(parent: pulumi.Resource, name: string, args: HelmAddon
         {
             name: args.releaseName,
             ...chartSource(args.chart),
-            namespace: namespace.metadata.name,
+            namespace: namespace ? namespace.metadata.name : args.namespace,
             values: args.values,
             skipCrds: args.skipCrds ?? true,
             skipAwait: false,

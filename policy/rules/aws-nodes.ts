@@ -76,8 +76,8 @@ export const eksNodesImdsv2 = resourceRule({
     description: "Nodes require IMDSv2 (session tokens), so pods cannot use the instance metadata service v1.",
     tier: "B",
     remediation:
-        'set enableIMDSv2: true on eks.ManagedNodeGroup, or metadataOptions.httpTokens: "required" in its launch template.',
-    types: [MANAGED_NODE_GROUP, NODE_GROUP, LAUNCH_TEMPLATE],
+        'set enableIMDSv2: true on eks.ManagedNodeGroup, or metadataOptions.httpTokens: "required" in its launch template (spec.metadataOptions in a Karpenter EC2NodeClass).',
+    types: [MANAGED_NODE_GROUP, NODE_GROUP, LAUNCH_TEMPLATE, EC2_NODE_CLASS],
     check: (r) => {
         if (r.type === MANAGED_NODE_GROUP) {
             // With a launch template of its own, IMDS is that template's business (checked on the template).
@@ -89,6 +89,14 @@ export const eksNodesImdsv2 = resourceRule({
             if (r.props.launchTemplate === undefined) {
                 r.report("the node group has no launch template, so EKS's default (IMDSv1 allowed) applies");
             }
+            return;
+        }
+        if (r.type === EC2_NODE_CLASS) {
+            // The CRD defaults httpTokens to "required" (karpenter-crd 1.14.1, ec2nodeclasses), so
+            // only an explicit other value opens IMDSv1.
+            const t = at(r.props, "spec", "metadataOptions", "httpTokens");
+            if (t !== UNKNOWN && t !== undefined && t !== "required")
+                r.report(`spec.metadataOptions.httpTokens is ${show(t)}`);
             return;
         }
         const tokens = at(r.props, "metadataOptions", "httpTokens");

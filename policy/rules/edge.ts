@@ -314,6 +314,13 @@ const CRD_OWNERS: readonly { group: RegExp; owns: (g: StackGraph, r: PolicyResou
             at(g.props(r), "values", "crds", "envoyGateway", "enabled") === true,
     },
     {
+        // karpenter-provider-aws charts/karpenter-crd at 1.14.1: NodePool, NodeClaim, NodeOverlay,
+        // EC2NodeClass (and the CapacityBuffer of autoscaling.x-k8s.io), as templates.
+        group: /^karpenter\.(sh|k8s\.aws)$/,
+        what: "Karpenter's CRDs (karpenter-crd)",
+        owns: (g, r) => chartName(g.props(r).chart) === "karpenter-crd",
+    },
+    {
         group: /^elbv2\.k8s\.aws$/,
         what: "the AWS Load Balancer Controller's CRDs",
         owns: (g, r) =>
@@ -321,6 +328,9 @@ const CRD_OWNERS: readonly { group: RegExp; owns: (g: StackGraph, r: PolicyResou
     },
 ];
 const INSTALLER_TYPES = [...HELM_TYPES, "kubernetes:yaml/v2:ConfigFile"];
+
+/** The Karpenter controller needs its CRDs at start-up; its release skips the copy in its crds/. */
+const needsKarpenterCrds = (props: Rec) => chartName(props.chart) === "karpenter";
 
 /** Helm releases that need the Gateway API CRDs at start-up. */
 function needsGatewayApiCrds(props: Rec): boolean {
@@ -336,9 +346,10 @@ function needsGatewayApiCrds(props: Rec): boolean {
 export const customResourceAfterCrd = stackRule({
     name: "k8s-custom-resource-after-crd",
     description:
-        "Gateway API, Envoy Gateway and load balancer controller objects, and the releases that watch them at start-up (cert-manager's Gateway support, ExternalDNS's gateway sources, Envoy Gateway), wait for the resource that installs their CRDs.",
+        "Gateway API, Envoy Gateway, load balancer controller and Karpenter objects, and the releases that watch them at start-up (cert-manager's Gateway support, ExternalDNS's gateway sources, Envoy Gateway, Karpenter), wait for the resource that installs their CRDs.",
     tier: "B",
-    remediation: "add the CRD installer (GatewayApiCrds, the controller's CRD ConfigFile) to the object's dependsOn.",
+    remediation:
+        "add the CRD installer (GatewayApiCrds, the controller's CRD ConfigFile, the karpenter-crd release) to the object's dependsOn.",
     check: (s) => {
         const g = new StackGraph(s.resources);
         const installers = g.ofType(...INSTALLER_TYPES);
@@ -354,8 +365,10 @@ export const customResourceAfterCrd = stackRule({
             const m = /^kubernetes:([a-z0-9.-]+)\/v[0-9a-z]+:[A-Za-z]+$/.exec(r.type);
             if (m) check(r, m[1]);
         }
-        for (const rel of g.ofType(...HELM_TYPES))
+        for (const rel of g.ofType(...HELM_TYPES)) {
             if (needsGatewayApiCrds(g.props(rel))) check(rel, "gateway.networking.k8s.io");
+            if (needsKarpenterCrds(g.props(rel))) check(rel, "karpenter.sh");
+        }
     },
 });
 

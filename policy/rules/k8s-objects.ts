@@ -35,6 +35,11 @@ const CLUSTER_SCOPED_KINDS = new Set([
     "ComponentStatus",
     "ClusterIssuer",
     "GatewayClass",
+    // Karpenter (karpenter.sh, karpenter.k8s.aws): `scope: Cluster` in karpenter-crd 1.14.1.
+    "NodePool",
+    "NodeClaim",
+    "NodeOverlay",
+    "EC2NodeClass",
 ]);
 
 /** `kubernetes:<group>/<version>:<Kind>` of a concrete Kubernetes object (not a provider, chart, or yaml component). */

@@ -1,8 +1,8 @@
 /**
  * Validates plain Kubernetes objects ({ apiVersion, kind, metadata, spec... }) against the
  * OpenAPI schemas bundled in kubernetes-models (core groups), @kubernetes-models/cert-manager
- * (cert-manager.io, acme.cert-manager.io) and @kubernetes-models/gateway-api
- * (gateway.networking.k8s.io), offline. Envoy Gateway's EnvoyProxy has no published models; it is
+ * (cert-manager.io, acme.cert-manager.io), @kubernetes-models/gateway-api
+ * (gateway.networking.k8s.io) and @kubernetes-models/karpenter (karpenter.sh, karpenter.k8s.aws), offline. Envoy Gateway's EnvoyProxy has no published models; it is
  * checked against the allow-list in envoy-gateway.ts.
  *
  * The packages are ESM-only. This file is CommonJS (policy/ has no "type": "module"), so the
@@ -33,6 +33,7 @@ const MODEL_PACKAGES: readonly { readonly test: (group: string) => boolean; read
         test: (g) => g === "gateway.networking.k8s.io" || g === "gateway.networking.x-k8s.io",
         pkg: "@kubernetes-models/gateway-api",
     },
+    { test: (g) => g === "karpenter.sh" || g === "karpenter.k8s.aws", pkg: "@kubernetes-models/karpenter" },
     { test: (g) => g === "" || /^[a-z0-9.-]+$/.test(g), pkg: "kubernetes-models" },
 ];
 

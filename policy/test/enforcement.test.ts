@@ -29,6 +29,7 @@ const P_RULES = [
     "eks-kubernetes-version-supported",
     "eks-nodegroup-min-size",
     "k8s-hpa-prod-min-replicas",
+    "karpenter-nodepool-on-demand",
     "vpc-nat-gateway-per-az",
 ];
 

@@ -524,6 +524,12 @@ export const T = {
     chart: "kubernetes:helm.sh/v4:Chart",
     gateway: "kubernetes:gateway.networking.k8s.io/v1:Gateway",
     route: "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
+    queue: "aws:sqs/queue:Queue",
+    queuePolicy: "aws:sqs/queuePolicy:QueuePolicy",
+    tag: "aws:ec2/tag:Tag",
+    accessEntry: "aws:eks/accessEntry:AccessEntry",
+    nodeClass: "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass",
+    nodePool: "kubernetes:karpenter.sh/v1:NodePool",
 } as const;
 
 /** The program, as the mock engine records it: components with inputs, no component children. */
@@ -612,6 +618,72 @@ export function compliantStack(): StackFixture[] {
         },
         { key: "checkout-route", type: T.route, props: appRoute(), dependsOn: ["gateway-crds"], ...k8s },
         { key: "external-dns", type: T.release, props: externalDnsRelease(), dependsOn: ["gateway-crds"], ...k8s },
+        // Karpenter: its queue, its nodes' role and access, the discovery tag, releases and objects.
+        { key: "karpenter-queue", type: T.queue, props: { ...sqsQueue(), url: QUEUE_URL } },
+        {
+            key: "karpenter-queue-policy",
+            type: T.queuePolicy,
+            props: {
+                queueUrl: QUEUE_URL,
+                policy: JSON.stringify({ Version: "2012-10-17", Statement: queuePolicyStatements() }),
+            },
+            dependsOn: ["karpenter-queue"],
+            propertyDependencies: { queueUrl: ["karpenter-queue"] },
+        },
+        {
+            key: "karpenter-node-role",
+            type: T.role,
+            name: KARPENTER_NODE_ROLE,
+            props: {
+                name: KARPENTER_NODE_ROLE,
+                assumeRolePolicy: JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [
+                        { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
+                    ],
+                }),
+            },
+        },
+        {
+            key: "karpenter-node-access",
+            type: T.accessEntry,
+            props: {
+                clusterName: CLUSTER_NAME,
+                principalArn: `arn:aws:iam::${ACCOUNT}:role/${KARPENTER_NODE_ROLE}`,
+                type: "EC2_LINUX",
+            },
+            dependsOn: ["eks", "karpenter-node-role"],
+            propertyDependencies: { principalArn: ["karpenter-node-role"] },
+        },
+        {
+            key: "karpenter-sg-discovery",
+            type: T.tag,
+            props: { resourceId: "sg-0e1a2b3c4d5e6f703", key: "karpenter.sh/discovery", value: CLUSTER_NAME },
+            dependsOn: ["eks"],
+        },
+        { key: "karpenter-crds", type: T.release, props: karpenterRelease("karpenter-crd"), ...k8s },
+        {
+            key: "karpenter",
+            type: T.release,
+            props: karpenterRelease("karpenter"),
+            dependsOn: ["karpenter-crds", "nodes", "karpenter-queue"],
+            ...k8s,
+        },
+        {
+            key: "karpenter-node-class",
+            type: T.nodeClass,
+            props: ec2NodeClass(),
+            dependsOn: ["karpenter-crds", "karpenter", "karpenter-node-access", "karpenter-sg-discovery"],
+            propertyDependencies: { spec: ["karpenter-node-role"] },
+            ...k8s,
+        },
+        {
+            key: "karpenter-node-pool",
+            type: T.nodePool,
+            props: nodePool(),
+            dependsOn: ["karpenter-crds", "karpenter", "karpenter-node-class"],
+            ...k8s,
+        },
     ];
 }
 
@@ -713,6 +785,84 @@ const snsTopicPolicy = (): Props => ({
     }),
 });
 
+// ---- Karpenter: what components/addons/karpenter.ts creates ------------------------------------------
+
+export const ec2NodeClass = (): Props => ({
+    apiVersion: "karpenter.k8s.aws/v1",
+    kind: "EC2NodeClass",
+    metadata: { name: "default" },
+    spec: {
+        role: KARPENTER_NODE_ROLE,
+        amiSelectorTerms: [{ alias: "al2023@v20260714" }],
+        subnetSelectorTerms: [{ tags: { "karpenter.sh/discovery": CLUSTER_NAME } }],
+        securityGroupSelectorTerms: [{ tags: { "karpenter.sh/discovery": CLUSTER_NAME } }],
+        blockDeviceMappings: [
+            {
+                deviceName: "/dev/xvda",
+                rootVolume: true,
+                ebs: { volumeSize: "50Gi", volumeType: "gp3", encrypted: true, deleteOnTermination: true },
+            },
+        ],
+        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 2 },
+    },
+});
+
+export const nodePool = (): Props => ({
+    apiVersion: "karpenter.sh/v1",
+    kind: "NodePool",
+    metadata: { name: "default" },
+    spec: {
+        template: {
+            spec: {
+                nodeClassRef: { group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: "default" },
+                requirements: [
+                    { key: "karpenter.sh/capacity-type", operator: "In", values: ["on-demand"] },
+                    { key: "karpenter.k8s.aws/instance-category", operator: "In", values: ["c", "m", "r"] },
+                ],
+                expireAfter: "720h",
+            },
+        },
+        limits: { cpu: "64", memory: "256Gi" },
+        disruption: {
+            consolidationPolicy: "WhenEmptyOrUnderutilized",
+            consolidateAfter: "5m",
+            budgets: [{ nodes: "10%" }],
+        },
+    },
+});
+
+export const sqsQueue = (): Props => ({ messageRetentionSeconds: 300, sqsManagedSseEnabled: true });
+
+export const QUEUE_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT}:${CLUSTER_NAME}-interruption`;
+export const QUEUE_URL = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${CLUSTER_NAME}-interruption`;
+/** The interruption queue's policy: EventBridge may send; nothing without TLS. */
+export const queuePolicyStatements = () => [
+    {
+        Effect: "Allow",
+        Principal: { Service: ["events.amazonaws.com", "sqs.amazonaws.com"] },
+        Action: "sqs:SendMessage",
+        Resource: QUEUE_ARN,
+    },
+    {
+        Sid: "DenyHTTP",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "sqs:*",
+        Resource: QUEUE_ARN,
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+    },
+];
+export const KARPENTER_NODE_ROLE = `${CLUSTER_NAME}-karpenter-nodes`;
+const karpenterRelease = (chart: "karpenter" | "karpenter-crd"): Props => ({
+    name: chart,
+    chart: `oci://public.ecr.aws/karpenter/${chart}`,
+    version: "1.14.1",
+    namespace: "kube-system",
+    skipCrds: true,
+    skipAwait: false,
+    values: chart === "karpenter" ? { settings: { clusterName: CLUSTER_NAME } } : {},
+});
+
 /** One compliant fixture per type the rules read. */
 export const FIXTURES: Readonly<Record<string, () => Props>> = {
     "eks:index:Cluster": eksClusterComponent,
@@ -759,4 +909,7 @@ export const FIXTURES: Readonly<Record<string, () => Props>> = {
     "kubernetes:cert-manager.io/v1:ClusterIssuer": clusterIssuer,
     "kubernetes:gateway.networking.k8s.io/v1:Gateway": gateway,
     "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": redirectRoute,
+    "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass": ec2NodeClass,
+    "kubernetes:karpenter.sh/v1:NodePool": nodePool,
+    "aws:sqs/queue:Queue": sqsQueue,
 };

@@ -22,6 +22,7 @@ import * as sns from "../rules/aws-sns";
 import * as helm from "../rules/k8s-helm";
 import * as objects from "../rules/k8s-objects";
 import * as wl from "../rules/k8s-workload";
+import * as karpenter from "../rules/karpenter";
 import {
     FIXTURES,
     IMAGE,
@@ -133,8 +134,17 @@ function forTypes(
 }
 
 const KUBERNETES_FIXTURE_TYPES = FIXTURE_TYPES.filter((t) => t.startsWith("kubernetes:"));
+const NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass";
+const NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool";
+const QUEUE = "aws:sqs/queue:Queue";
 const NAMESPACED = KUBERNETES_FIXTURE_TYPES.filter(
-    (t) => !["kubernetes:core/v1:Namespace", "kubernetes:cert-manager.io/v1:ClusterIssuer"].includes(t),
+    (t) =>
+        ![
+            "kubernetes:core/v1:Namespace",
+            "kubernetes:cert-manager.io/v1:ClusterIssuer",
+            NODE_CLASS,
+            NODE_POOL,
+        ].includes(t),
 );
 
 const policyDoc = (statement: object) => JSON.stringify({ Version: "2012-10-17", Statement: [statement] });
@@ -528,6 +538,12 @@ const TABLE: readonly RuleTable[] = [
             { type: MNG, why: "IMDSv2 not enabled", mutate: (p) => set(p, "enableIMDSv2", false) },
             { type: NODE_GROUP, why: "no launch template", mutate: (p) => del(p, "launchTemplate") },
             { type: LT, why: "httpTokens optional", mutate: (p) => set(p, "metadataOptions.httpTokens", "optional") },
+            {
+                type: NODE_CLASS,
+                why: "httpTokens optional",
+                mutate: (p) => set(p, "spec.metadataOptions.httpTokens", "optional"),
+                expect: /spec\.metadataOptions\.httpTokens is "optional"/,
+            },
         ],
         pass: [
             {
@@ -537,6 +553,11 @@ const TABLE: readonly RuleTable[] = [
                     del(p, "enableIMDSv2");
                     set(p, "launchTemplate", { id: "lt-1", version: "1" });
                 },
+            },
+            {
+                type: NODE_CLASS,
+                why: "metadataOptions left to the CRD default (httpTokens: required)",
+                mutate: (p) => del(p, "spec.metadataOptions"),
             },
         ],
     },
@@ -565,6 +586,136 @@ const TABLE: readonly RuleTable[] = [
         pass: [{ type: VPC, why: "awsx default (one per AZ)", mutate: (p) => del(p, "natGateways") }],
     },
     // ---- KMS, ECR, logs ----
+    {
+        rule: karpenter.karpenterAmiPinned,
+        fail: [
+            ...["al2023@latest", "al2023", "al2023@v2026", "bottlerocket@latest"].map((alias) => ({
+                type: NODE_CLASS,
+                why: `alias ${alias}`,
+                mutate: (p: Props) => set(p, "spec.amiSelectorTerms", [{ alias }]),
+                expect: /alias is .* not pinned to a dated release/,
+            })),
+            {
+                type: NODE_CLASS,
+                why: "AMIs by tag follow the newest image",
+                mutate: (p) => set(p, "spec.amiSelectorTerms", [{ tags: { "platform/ami": "eks" } }]),
+                expect: /selects by tags/,
+            },
+            {
+                type: NODE_CLASS,
+                why: "an SSM parameter",
+                mutate: (p) => set(p, "spec.amiSelectorTerms", [{ ssmParameter: "/aws/service/eks/x" }]),
+                expect: /selects by ssmParameter/,
+            },
+            { type: NODE_CLASS, why: "no terms", mutate: (p) => set(p, "spec.amiSelectorTerms", []) },
+        ],
+        pass: [
+            {
+                type: NODE_CLASS,
+                why: "an AMI id",
+                mutate: (p) => set(p, "spec.amiSelectorTerms", [{ id: "ami-0123456789abcdef0" }]),
+            },
+            {
+                type: NODE_CLASS,
+                why: "Bottlerocket at a release",
+                mutate: (p) => set(p, "spec.amiSelectorTerms", [{ alias: "bottlerocket@v20260714" }]),
+            },
+        ],
+    },
+    {
+        rule: karpenter.karpenterNodePoolLimits,
+        fail: [
+            {
+                type: NODE_POOL,
+                why: "no limits",
+                mutate: (p) => del(p, "spec.limits"),
+                expect: /limits\.cpu is not set/,
+            },
+            {
+                type: NODE_POOL,
+                why: "cpu only",
+                mutate: (p) => del(p, "spec.limits.memory"),
+                expect: /limits\.memory is not set/,
+            },
+        ],
+    },
+    {
+        rule: karpenter.karpenterNodePoolDisruption,
+        fail: [
+            {
+                type: NODE_POOL,
+                why: "no budgets",
+                mutate: (p) => del(p, "spec.disruption.budgets"),
+                expect: /budgets is not set/,
+            },
+            {
+                type: NODE_POOL,
+                why: "expireAfter Never",
+                mutate: (p) => set(p, "spec.template.spec.expireAfter", "Never"),
+                expect: /never pick up new AMIs/,
+            },
+            {
+                type: NODE_POOL,
+                why: "no expireAfter",
+                mutate: (p) => del(p, "spec.template.spec.expireAfter"),
+                expect: /expireAfter is not set/,
+            },
+        ],
+    },
+    {
+        rule: karpenter.karpenterNodePoolOnDemand,
+        fail: [
+            {
+                type: NODE_POOL,
+                why: "spot allowed",
+                mutate: (p) => set(p, "spec.template.spec.requirements.0.values", ["spot", "on-demand"]),
+                expect: /allows capacity type\(s\) spot/,
+            },
+            {
+                type: NODE_POOL,
+                why: "capacity type unconstrained",
+                mutate: (p) => set(p, "spec.template.spec.requirements", []),
+                expect: /does not constrain/,
+            },
+            {
+                type: NODE_POOL,
+                why: "NotIn on-demand",
+                mutate: (p) => set(p, "spec.template.spec.requirements.0.operator", "NotIn"),
+            },
+        ],
+        pass: [
+            {
+                type: NODE_POOL,
+                why: "on-demand and reserved",
+                mutate: (p) => set(p, "spec.template.spec.requirements.0.values", ["on-demand", "reserved"]),
+            },
+            {
+                type: NODE_POOL,
+                why: "NotIn spot",
+                mutate: (p) => {
+                    set(p, "spec.template.spec.requirements.0.operator", "NotIn");
+                    set(p, "spec.template.spec.requirements.0.values", ["spot"]);
+                },
+            },
+        ],
+    },
+    {
+        rule: karpenter.sqsQueueEncrypted,
+        fail: [
+            { type: QUEUE, why: "no encryption set", mutate: (p) => del(p, "sqsManagedSseEnabled") },
+            { type: QUEUE, why: "SSE off", mutate: (p) => set(p, "sqsManagedSseEnabled", false) },
+        ],
+        pass: [
+            {
+                type: QUEUE,
+                why: "a KMS key",
+                mutate: (p) => {
+                    del(p, "sqsManagedSseEnabled");
+                    set(p, "kmsMasterKeyId", "alias/aws/sqs");
+                },
+            },
+        ],
+    },
     {
         rule: sns.snsTopicEncrypted,
         fail: [

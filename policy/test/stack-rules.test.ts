@@ -15,6 +15,7 @@ import * as logs from "../rules/aws-logs";
 import * as nodes from "../rules/aws-nodes";
 import * as helm from "../rules/k8s-helm";
 import * as k8s from "../rules/k8s-stack";
+import * as karpenter from "../rules/karpenter";
 import {
     CLUSTER_NAME,
     DEPLOY_ROLE,
@@ -27,6 +28,7 @@ import {
     ecrLifecycleRules,
     irsaTrust,
     launchTemplate,
+    queuePolicyStatements,
 } from "./fixtures";
 import { K8S_PROVIDER, StackFixture, runStackRule, urnOf } from "./helpers";
 import { del, set } from "./paths";
@@ -899,6 +901,168 @@ const TABLE: readonly StackTable[] = [
                 change: chain(
                     add({ key: "edge", type: "platform:addons:EdgeGateway", props: {}, dependsOn: ["gateway-crds"] }),
                     replace("edge-gateway", (f) => ({ ...f, parent: "edge", dependsOn: [] })),
+                ),
+            },
+        ],
+    },
+    {
+        rule: edge.customResourceAfterCrd,
+        fail: [
+            {
+                why: "the NodePool does not wait for Karpenter's CRD release",
+                change: dependsOn("karpenter-node-pool", ["karpenter", "karpenter-node-class"]),
+                expect: /karpenter-node-pool does not wait for Karpenter's CRDs/,
+            },
+            {
+                why: "the Karpenter controller starts before its CRDs",
+                change: dependsOn("karpenter", ["nodes"]),
+                expect: /::karpenter does not wait for Karpenter's CRDs/,
+            },
+        ],
+    },
+    {
+        rule: karpenter.sqsQueueTlsOnly,
+        fail: [
+            {
+                why: "no queue policy",
+                change: without("karpenter-queue-policy"),
+                expect: /Queue::karpenter-queue has no policy statement that denies requests without TLS/,
+            },
+            {
+                why: "the policy only allows",
+                change: edit("karpenter-queue-policy", (p) =>
+                    set(
+                        p,
+                        "policy",
+                        JSON.stringify({ Version: "2012-10-17", Statement: queuePolicyStatements().slice(0, 1) }),
+                    ),
+                ),
+            },
+            {
+                why: "the deny names one action only",
+                change: edit("karpenter-queue-policy", (p) => {
+                    const st = queuePolicyStatements();
+                    st[1].Action = "sqs:SendMessage";
+                    set(p, "policy", JSON.stringify({ Version: "2012-10-17", Statement: st }));
+                }),
+            },
+            {
+                why: "the deny is conditioned on TLS instead of its absence",
+                change: edit("karpenter-queue-policy", (p) => {
+                    const st = queuePolicyStatements();
+                    st[1].Condition = { Bool: { "aws:SecureTransport": "true" } };
+                    set(p, "policy", JSON.stringify({ Version: "2012-10-17", Statement: st }));
+                }),
+            },
+        ],
+        pass: [
+            {
+                why: "the policy inline on the queue",
+                change: chain(
+                    without("karpenter-queue-policy"),
+                    edit("karpenter-queue", (p) =>
+                        set(p, "policy", JSON.stringify({ Version: "2012-10-17", Statement: queuePolicyStatements() })),
+                    ),
+                ),
+            },
+            {
+                why: "the deny for { AWS: '*' }",
+                change: edit("karpenter-queue-policy", (p) => {
+                    const st = queuePolicyStatements();
+                    (st[1] as Record<string, unknown>).Principal = { AWS: "*" };
+                    set(p, "policy", JSON.stringify({ Version: "2012-10-17", Statement: st }));
+                }),
+            },
+        ],
+    },
+    {
+        rule: karpenter.karpenterDiscoveryOneSecurityGroup,
+        fail: [
+            {
+                why: "no security group carries the tag",
+                change: without("karpenter-sg-discovery"),
+                expect: /no security group of the stack carries it/,
+            },
+            {
+                why: "a second security group tagged",
+                change: add({
+                    key: "other-sg-tag",
+                    type: T.tag,
+                    props: { resourceId: "sg-0other", key: "karpenter.sh/discovery", value: CLUSTER_NAME },
+                }),
+                expect: /which 2 security groups carry/,
+            },
+            {
+                why: "the tag in the cluster's tags (pulumi-eks puts them on its two security groups)",
+                change: edit("eks", (p) => set(p, "tags", { "karpenter.sh/discovery": CLUSTER_NAME })),
+                expect: /which 3 security groups carry/,
+            },
+        ],
+        pass: [
+            {
+                why: "the same tag on subnets does not count",
+                change: add({
+                    key: "subnet-tag",
+                    type: T.tag,
+                    props: { resourceId: "subnet-0a", key: "karpenter.sh/discovery", value: CLUSTER_NAME },
+                }),
+            },
+            {
+                why: "another cluster's tag value does not count",
+                change: add({
+                    key: "other-cluster-tag",
+                    type: T.tag,
+                    props: { resourceId: "sg-0other", key: "karpenter.sh/discovery", value: "other" },
+                }),
+            },
+        ],
+    },
+    {
+        rule: karpenter.karpenterNodesCanJoin,
+        fail: [
+            {
+                why: "no access entry for the nodes' role",
+                change: without("karpenter-node-access"),
+                expect: /has no EC2_LINUX access entry/,
+            },
+            {
+                why: "a STANDARD entry does not make nodes",
+                change: edit("karpenter-node-access", (p) => set(p, "type", "STANDARD")),
+            },
+            {
+                why: "the entry is for another role",
+                change: edit("karpenter-node-access", (p) =>
+                    set(p, "principalArn", "arn:aws:iam::222222222222:role/someone-else"),
+                ),
+            },
+            {
+                why: "the EC2NodeClass does not wait for the entry",
+                change: dependsOn("karpenter-node-class", ["karpenter-crds", "karpenter", "karpenter-sg-discovery"]),
+                expect: /does not wait for its nodes' access entry/,
+            },
+        ],
+        pass: [
+            {
+                why: "preview: the entry's ARN is unknown, the role is shared",
+                change: edit("karpenter-node-access", (p) => set(p, "principalArn", UNKNOWN_SENTINEL)),
+            },
+        ],
+    },
+    {
+        rule: karpenter.karpenterControllerOnSystemNodes,
+        fail: [
+            {
+                why: "the release waits for no node group",
+                change: dependsOn("karpenter", ["karpenter-crds"]),
+                expect: /::karpenter waits for its pods but for no node group/,
+            },
+        ],
+        pass: [
+            {
+                why: "a release that does not wait",
+                change: chain(
+                    dependsOn("karpenter", []),
+                    edit("karpenter", (p) => set(p, "skipAwait", true)),
                 ),
             },
         ],
