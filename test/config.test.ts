@@ -344,8 +344,8 @@ describe("config: bad input is rejected with the key, the value and what is allo
         },
         {
             what: "secret-looking extra env",
-            set: { "checkout.extraEnv": "DB_PASSWORD: hunter2" },
-            error: `${ns}:checkout.extraEnv[DB_PASSWORD] looks like a secret; secrets must come from a Kubernetes Secret, not a literal in config`,
+            set: { "checkout.extraEnv": "PAYMENT_API_TOKEN: hunter2" },
+            error: `${ns}:checkout.extraEnv[PAYMENT_API_TOKEN] looks like a secret; secrets must come from a Kubernetes Secret, not a literal in config`,
         },
         {
             what: "extra env overriding a managed one",

@@ -314,6 +314,18 @@ const CRD_OWNERS: readonly { group: RegExp; owns: (g: StackGraph, r: PolicyResou
             at(g.props(r), "values", "crds", "envoyGateway", "enabled") === true,
     },
     {
+        // Chart 2.9.0 renders its CRDs from templates/ unless installCRDs is false (values.yaml).
+        group: /^(generators\.)?external-secrets\.io$/,
+        what: "the External Secrets Operator's CRDs (its chart, installCRDs)",
+        owns: (g, r) =>
+            chartName(g.props(r).chart) === "external-secrets" && at(g.props(r), "values", "installCRDs") !== false,
+    },
+    {
+        group: /^autoscaling\.k8s\.io$/,
+        what: "the Vertical Pod Autoscaler's CRDs",
+        owns: (g, r) => typeof g.props(r).file === "string" && /vpa-v1-crd/.test(g.props(r).file as string),
+    },
+    {
         group: /^elbv2\.k8s\.aws$/,
         what: "the AWS Load Balancer Controller's CRDs",
         owns: (g, r) =>
@@ -336,7 +348,7 @@ function needsGatewayApiCrds(props: Rec): boolean {
 export const customResourceAfterCrd = stackRule({
     name: "k8s-custom-resource-after-crd",
     description:
-        "Gateway API, Envoy Gateway and load balancer controller objects, and the releases that watch them at start-up (cert-manager's Gateway support, ExternalDNS's gateway sources, Envoy Gateway), wait for the resource that installs their CRDs.",
+        "Gateway API, Envoy Gateway, load balancer controller, External Secrets and VPA objects, and the releases that watch them at start-up (cert-manager's Gateway support, ExternalDNS's gateway sources, Envoy Gateway), wait for the resource that installs their CRDs.",
     tier: "B",
     remediation: "add the CRD installer (GatewayApiCrds, the controller's CRD ConfigFile) to the object's dependsOn.",
     check: (s) => {
@@ -346,7 +358,7 @@ export const customResourceAfterCrd = stackRule({
             for (const owner of CRD_OWNERS.filter((o) => o.group.test(group))) {
                 const own = installers.filter((i) => owner.owns(g, i));
                 if (own.length === 0) continue; // CRDs installed outside this program
-                if (!own.some((i) => g.waitsFor(r, i)))
+                if (!own.some((i) => g.waitsForTransitively(r, i)))
                     s.report(`${label(r)} does not wait for ${owner.what} (${own.map(label).join(", ")})`, r.urn);
             }
         };

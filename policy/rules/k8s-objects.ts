@@ -35,6 +35,8 @@ const CLUSTER_SCOPED_KINDS = new Set([
     "ComponentStatus",
     "ClusterIssuer",
     "GatewayClass",
+    "ClusterSecretStore",
+    "ClusterExternalSecret",
 ]);
 
 /** `kubernetes:<group>/<version>:<Kind>` of a concrete Kubernetes object (not a provider, chart, or yaml component). */
