@@ -139,6 +139,13 @@ export interface HelmAddonArgs {
      * @default []
      */
     readonly dependsOn?: readonly pulumi.Resource[];
+    /**
+     * What the namespace itself waits for. `destroy` deletes the namespace before these, and a
+     * namespace is gone only once everything in it is: objects in it that another controller
+     * finalizes (a LoadBalancer Service and its NLB) are then cleaned up while that controller runs.
+     * @default []
+     */
+    readonly namespaceDependsOn?: readonly pulumi.Resource[];
     /** Seconds Helm waits for the release's pods. @default 600 */
     readonly timeoutSeconds?: number;
     /** @default {} */
@@ -162,7 +169,7 @@ export function helmAddon(parent: pulumi.Resource, name: string, args: HelmAddon
     const namespace = new k8s.core.v1.Namespace(
         `${name}-ns`,
         { metadata: { name: args.namespace, labels: { ...PSS_RESTRICTED_LABELS, ...(args.namespaceLabels ?? {}) } } },
-        opts,
+        { ...opts, dependsOn: [...(args.namespaceDependsOn ?? [])] },
     );
     const identity = args.identity
         ? podIdentity(

@@ -37,6 +37,9 @@ const CLUSTER_SCOPED_KINDS = new Set([
     "GatewayClass",
     "ClusterSecretStore",
     "ClusterExternalSecret",
+    "NodePool",
+    "NodeClaim",
+    "EC2NodeClass",
 ]);
 
 /** `kubernetes:<group>/<version>:<Kind>` of a concrete Kubernetes object (not a provider, chart, or yaml component). */
