@@ -232,6 +232,24 @@ export function estimateDeploy(
 
 const mmss = (s: number) => `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, "0")}s`;
 
+/**
+ * The steps of the critical path that are not part of the floor: everything but the control plane,
+ * the node group and one release (for a remote component, what it adds to its floor part).
+ */
+export function overhead(e: DeployEstimate): { resource: string; seconds: number }[] {
+    let releaseCounted = false;
+    return e.path.flatMap((s) => {
+        let extra = s.seconds;
+        if (s.type === "eks:index:Cluster") extra -= e.floorParts.controlPlane;
+        else if (s.type === "eks:index:ManagedNodeGroup") extra -= e.floorParts.nodeGroup;
+        else if (s.type === "kubernetes:helm.sh/v3:Release" && !releaseCounted) {
+            releaseCounted = true;
+            extra -= e.floorParts.slowestRelease;
+        }
+        return extra > 0 ? [{ resource: s.resource, seconds: extra }] : [];
+    });
+}
+
 /** The estimate as the bench prints it. */
 export function formatEstimate(stack: string, e: DeployEstimate): string {
     const ratio = e.totalSeconds / e.floorSeconds;
@@ -243,6 +261,9 @@ export function formatEstimate(stack: string, e: DeployEstimate): string {
         ),
         `  total ${mmss(e.totalSeconds)}; floor ${mmss(e.floorSeconds)} = control plane ${e.floorParts.controlPlane}s + node group ${e.floorParts.nodeGroup}s + slowest release ${e.floorParts.slowestRelease}s`,
         `  ${ratio.toFixed(2)}x the floor (goal <= ${e.goalRatio}x): ${ratio <= e.goalRatio ? "met" : "NOT met"}`,
+        `  on the path beyond the floor: ${overhead(e)
+            .map((o) => `${o.resource} ${o.seconds}s`)
+            .join(", ")}`,
     ];
     return lines.join("\n");
 }
