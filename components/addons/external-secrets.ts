@@ -113,8 +113,9 @@ export function externalSecretsValues(replicas: number): Record<string, unknown>
 export function clusterSecretStoreSpec(region: string, namespaces?: readonly string[]): Record<string, unknown> {
     return {
         // No `auth`: the provider then uses the AWS SDK's default chain, which picks up the Pod
-        // Identity credentials of the controller (docs/provider/aws-access.md at v2.9.0, "EKS Pod
-        // Identity Setup": "No auth section is defined for the SecretStore").
+        // Identity credentials of the controller (v2.9.0,
+        // external-secrets/external-secrets:docs/provider/aws-access.md, "EKS Pod Identity Setup":
+        // "No auth section is defined for the SecretStore").
         provider: { aws: { service: "SecretsManager", region } },
         ...(namespaces && namespaces.length > 0 ? { conditions: [{ namespaces: [...namespaces] }] } : {}),
     };
