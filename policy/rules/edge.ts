@@ -8,7 +8,7 @@ import { StackGraph, label } from "../lib/graph";
 import { ParsedPolicy, Statement, conditionEntries, parsePolicy, principals } from "../lib/iam";
 import { ResourceCheck, resourceRule, stackRule } from "../lib/rule";
 import { Rec, UNKNOWN, Unknown, at, isRecord, list, show } from "../lib/values";
-import { POLICY_DOC_TYPES, ROLE } from "./aws-iam";
+import { POLICY_DOC_TYPES, ROLE, eachIdentityPolicy } from "./aws-iam";
 import { chartName } from "./k8s-helm";
 
 const HELM_TYPES = ["kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart"];
@@ -52,12 +52,7 @@ export const iamRoute53ZoneScoped = resourceRule({
     tier: "B",
     remediation: "list the hosted zone ARNs (arn:aws:route53:::hostedzone/<id>) the workload writes to.",
     types: [ROLE, ...POLICY_DOC_TYPES],
-    check: (r) => {
-        if (POLICY_DOC_TYPES.includes(r.type)) return checkRoute53Scope(parsePolicy(r.props.policy), "policy", r);
-        const inline = list(r.props.inlinePolicies);
-        if (inline === UNKNOWN) return;
-        inline.forEach((p, i) => checkRoute53Scope(parsePolicy(at(p, "policy")), `inlinePolicies[${i}]`, r));
-    },
+    check: (r) => eachIdentityPolicy(r, (doc, where) => checkRoute53Scope(doc, where, r)),
 });
 
 // ---- IAM: Pod Identity trust ----------------------------------------------------------------------

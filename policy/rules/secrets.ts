@@ -4,10 +4,10 @@
  */
 import type { PolicyResource } from "@pulumi/policy";
 import { StackGraph, label } from "../lib/graph";
-import { ParsedPolicy, parsePolicy } from "../lib/iam";
+import { ParsedPolicy } from "../lib/iam";
 import { ResourceCheck, resourceRule, stackRule } from "../lib/rule";
-import { UNKNOWN, Unknown, at, list, show } from "../lib/values";
-import { POLICY_DOC_TYPES, ROLE } from "./aws-iam";
+import { UNKNOWN, Unknown, at, show } from "../lib/values";
+import { POLICY_DOC_TYPES, ROLE, eachIdentityPolicy } from "./aws-iam";
 
 // ---- IAM: Secrets Manager reads only under a prefix -------------------------------------------------
 
@@ -69,12 +69,7 @@ export const iamSecretsManagerPrefixScoped = resourceRule({
     remediation:
         "allow the reads on arn:<partition>:secretsmanager:<region>:<account>:secret:<prefix>/* with the stack's own prefix.",
     types: [ROLE, ...POLICY_DOC_TYPES],
-    check: (r) => {
-        if (POLICY_DOC_TYPES.includes(r.type)) return checkSecretReads(parsePolicy(r.props.policy), "policy", r);
-        const inline = list(r.props.inlinePolicies);
-        if (inline === UNKNOWN) return;
-        inline.forEach((p, i) => checkSecretReads(parsePolicy(at(p, "policy")), `inlinePolicies[${i}]`, r));
-    },
+    check: (r) => eachIdentityPolicy(r, (doc, where) => checkSecretReads(doc, where, r)),
 });
 
 // ---- ExternalSecrets name a store the program creates, and wait for it --------------------------------
