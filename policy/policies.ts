@@ -6,6 +6,7 @@ import type { GuardrailPolicy } from "./lib/rule";
 import { eksRules } from "./rules/aws-eks";
 import { eksDeployRules } from "./rules/aws-eks-deploy";
 import { edgeRules } from "./rules/edge";
+import { secretRules } from "./rules/secrets";
 import { ecrRules } from "./rules/aws-ecr";
 import { iamRules } from "./rules/aws-iam";
 import { karpenterRules } from "./rules/karpenter";
@@ -37,6 +38,7 @@ export const allPolicies: readonly GuardrailPolicy[] = [
     ...helmRules,
     ...edgeRules,
     ...karpenterRules,
+    ...secretRules,
 ];
 
 export const PACK_NAME = "checkout-platform";

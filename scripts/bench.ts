@@ -5,6 +5,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { deployTimeReport } from "./lib/deploy-time-report";
 
 const ROOT = path.resolve(__dirname, "..");
 const args = process.argv.slice(2);
@@ -144,3 +145,11 @@ function main(): void {
 }
 
 main();
+// The first `up`'s critical path against its goal, estimated from each stack's graph.
+deployTimeReport().then(
+    (r) => (JSON_OUT ? process.stderr : process.stdout).write(`\n${r.text}\n`),
+    (e: unknown) => {
+        process.stderr.write(`deploy-time estimate failed: ${String(e)}\n`);
+        process.exitCode = 1;
+    },
+);

@@ -513,15 +513,22 @@ describe("add-on components under the mock engine", () => {
         assert.strictEqual(at(cls.props, "spec.controllerName"), ENVOY_GATEWAY.controllerName);
 
         const [a, b] = edges;
-        assert.deepStrictEqual(a.routes, {
-            parentRef: { name: "edge", namespace: "gateway" },
-            dataPlane: { namespace: "envoy-gateway-system", podLabels: envoyProxyPodLabels("gateway", "edge") },
-        });
-        assert.deepStrictEqual(b.routeFor("b.shop.example.org").parentRef, {
-            name: "public",
-            namespace: "gateway-b",
-            sectionName: "https-b-shop-example-org",
-        });
+        // The name is the Gateway's output, so a route built from it waits for the Gateway.
+        const resolved = (v: pulumi.Input<string>) =>
+            new Promise<string>((resolve) => pulumi.output(v).apply((x) => resolve(x)));
+        assert.ok(pulumi.Output.isInstance(a.routes.parentRef.name));
+        assert.deepStrictEqual(
+            { ...a.routes, parentRef: { ...a.routes.parentRef, name: await resolved(a.routes.parentRef.name) } },
+            {
+                parentRef: { name: "edge", namespace: "gateway" },
+                dataPlane: { namespace: "envoy-gateway-system", podLabels: envoyProxyPodLabels("gateway", "edge") },
+            },
+        );
+        const ref = b.routeFor("b.shop.example.org").parentRef;
+        assert.deepStrictEqual(
+            { ...ref, name: await resolved(ref.name) },
+            { name: "public", namespace: "gateway-b", sectionName: "https-b-shop-example-org" },
+        );
         assert.throws(() => a.routeFor("nope.example.com"), /serves checkout.example.com/);
     });
 

@@ -531,8 +531,8 @@ describe("config: bad values are rejected with the key, the value as written and
         },
         {
             what: "secret-looking extra env",
-            set: { "checkout.extraEnv": { DB_PASSWORD: "hunter2" } },
-            error: `${ns}:checkout.extraEnv.DB_PASSWORD looks like a secret; secrets must come from a Kubernetes Secret, not a literal in config`,
+            set: { "checkout.extraEnv": { PAYMENT_API_TOKEN: "hunter2" } },
+            error: `${ns}:checkout.extraEnv.PAYMENT_API_TOKEN looks like a secret; secrets must come from a Kubernetes Secret, not a literal in config`,
         },
         {
             what: "extra env overriding a managed one",

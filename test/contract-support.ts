@@ -113,17 +113,38 @@ export function containerOf(deployment: Deployment, name: string): Container | u
     return podOf(deployment).containers.find((c) => c.name === name);
 }
 
+/** The Secret key a variable is read from (`valueFrom.secretKeyRef`), if it is read from one. */
+export function secretKeyRefOf(e: EnvVar): { readonly name: string; readonly key: string } | undefined {
+    const ref = (e.valueFrom as { secretKeyRef?: { name?: unknown; key?: unknown } } | undefined)?.secretKeyRef;
+    return typeof ref?.name === "string" && typeof ref.key === "string" ? { name: ref.name, key: ref.key } : undefined;
+}
+
 /**
- * The container's environment as literal values. `valueFrom` (Secrets, ConfigMaps, the downward
- * API) cannot be reproduced here, so it is refused: extend this test when the Deployment needs one.
+ * The container's environment as the service will see it: literal values as written, and for a
+ * variable read from a Secret key the value the test stands in for that Secret with
+ * (`secretValues`, by variable name). Other `valueFrom` sources (ConfigMaps, the downward API), and
+ * a Secret-backed variable without a test value, cannot be reproduced here and are refused.
  */
-export function containerEnvironment(container: Container): Record<string, string> {
+export function containerEnvironment(
+    container: Container,
+    secretValues: Readonly<Record<string, string>> = {},
+): Record<string, string> {
     const env: Record<string, string> = {};
     for (const e of container.env ?? []) {
-        if (e.value === undefined) {
+        const ref = secretKeyRefOf(e);
+        if (ref !== undefined) {
+            const value = secretValues[e.name];
+            if (value === undefined) {
+                throw new Error(
+                    `env ${e.name} comes from Secret ${ref.name} key ${ref.key}; give the contract test a value to stand in for it`,
+                );
+            }
+            env[e.name] = value;
+        } else if (e.value === undefined) {
             throw new Error(`env ${e.name} has no literal value (valueFrom?); the contract test cannot reproduce it`);
+        } else {
+            env[e.name] = e.value;
         }
-        env[e.name] = e.value;
     }
     return env;
 }
@@ -166,6 +187,12 @@ export interface ServiceFacts {
      * after SIGTERM while draining (on a connection opened before, as new ones are refused then).
      */
     readonly answers: { readonly ready: ReadonlyMap<string, Answer>; readonly draining: ReadonlyMap<string, Answer> };
+    /**
+     * The values the test stands in for Secret-backed variables with, by variable name (the live
+     * run's database, or plausible values): checked as the service would check the real ones.
+     * @default {}
+     */
+    readonly secretValues?: Readonly<Record<string, string>>;
 }
 
 /** USER and EXPOSE of the Dockerfile's last (runtime) stage. */
@@ -221,7 +248,14 @@ export function checkEnv(deployment: Deployment, facts: ServiceFacts): string[] 
                     `env ${e.name} is set by the Deployment but the service does not read it (not in ENV_VARS)`,
                 );
             }
-            if (e.value === undefined) {
+            const ref = secretKeyRefOf(e);
+            if (ref !== undefined) {
+                if (facts.secretValues?.[e.name] === undefined) {
+                    problems.push(
+                        `env ${e.name} comes from Secret ${ref.name} key ${ref.key} and the contract has no value to stand in for it`,
+                    );
+                }
+            } else if (e.value === undefined) {
                 problems.push(`env ${e.name} has no literal value (valueFrom?); this contract cannot check it`);
             }
         }
@@ -232,8 +266,14 @@ export function checkEnv(deployment: Deployment, facts: ServiceFacts): string[] 
         }
         // The values as the service validates them at start-up (the live run proves it end to end).
         const literal = Object.fromEntries(env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
+        const fromSecrets = Object.fromEntries(
+            env.flatMap((e) => {
+                const value = secretKeyRefOf(e) === undefined ? undefined : facts.secretValues?.[e.name];
+                return value === undefined ? [] : [[e.name, value]];
+            }),
+        );
         try {
-            loadConfig(literal);
+            loadConfig({ ...literal, ...fromSecrets });
         } catch (err) {
             if (!(err instanceof ConfigError)) {
                 throw err;

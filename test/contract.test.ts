@@ -13,6 +13,8 @@ import * as path from "node:path";
 import { parse } from "yaml";
 
 import { ENV_VARS } from "../app/checkout-service/src/config";
+import { postgresBin, startPostgres, type Postgres } from "../app/checkout-service/test/postgres";
+import { DB_SECRET_ENV } from "../components/checkout/spec";
 import { GOLDEN_DIR } from "../scripts/lib/synthesize";
 import { stackSynthesis } from "./shared-runs";
 import {
@@ -32,6 +34,7 @@ import {
     podOf,
     preStopSeconds,
     probePaths,
+    secretKeyRefOf,
     spawnService,
     type Container,
     type Deployment,
@@ -85,6 +88,30 @@ function setEnv(d: MutableDeployment, name: string, value: string): void {
     } else {
         found.value = value;
     }
+}
+
+/**
+ * What the test stands in for the database Secret with: the throw-away PostgreSQL of the live run,
+ * or, when the manifest reads no Secret, plausible values for the mutants that add those variables.
+ */
+function databaseSecretValues(pg: Postgres | undefined): Record<keyof typeof DB_SECRET_ENV, string> {
+    return pg === undefined
+        ? { DB_HOST: "db.internal", DB_PORT: "5432", DB_NAME: "orders", DB_USERNAME: "checkout", DB_PASSWORD: "x" }
+        : {
+              DB_HOST: pg.host,
+              DB_PORT: String(pg.port),
+              DB_NAME: pg.database,
+              DB_USERNAME: pg.user,
+              DB_PASSWORD: pg.password,
+          };
+}
+
+/** Replaces (or adds) a variable with one read from a Secret key. */
+function setSecretEnv(d: MutableDeployment, name: string, secret: string, key: string): void {
+    const env = (container(d).env ??= []);
+    const rest = env.filter((e) => e.name !== name);
+    rest.push({ name, valueFrom: { secretKeyRef: { name: secret, key } } });
+    container(d).env = rest;
 }
 
 interface Mutant {
@@ -186,18 +213,41 @@ const MUTANTS: readonly Mutant[] = [
         expect: ["env LOG_LEVEL is set more than once"],
     },
     {
-        name: "a required variable from a Secret (not reproducible here)",
+        name: "the database connection from the Secret an ExternalSecret writes (the service reads every DB_* there)",
         deployment: (d) => {
-            const env = (container(d).env ?? []).find((e) => e.name === "OTEL_SERVICE_NAME");
-            if (env !== undefined) {
-                delete env.value;
-                env.valueFrom = { secretKeyRef: { name: "checkout", key: "service-name" } };
-            }
+            for (const name of Object.keys(DB_SECRET_ENV)) setSecretEnv(d, name, "checkout-db", name);
+        },
+        expect: [],
+    },
+    {
+        name: "only part of the database connection from the Secret",
+        deployment: (d) => {
+            setSecretEnv(d, "DB_HOST", "checkout-db", "DB_HOST");
+            setSecretEnv(d, "DB_PASSWORD", "checkout-db", "DB_PASSWORD");
+            container(d).env = (container(d).env ?? []).filter((e) => !["DB_NAME", "DB_USERNAME"].includes(e.name));
         },
         expect: [
-            "env OTEL_SERVICE_NAME has no literal value",
+            "the service refuses the Deployment's env: DB_NAME, DB_USERNAME must be set when DB_HOST, DB_PASSWORD are",
+        ],
+    },
+    {
+        name: "a required variable from a Secret the contract has no value for",
+        deployment: (d) => setSecretEnv(d, "OTEL_SERVICE_NAME", "checkout", "service-name"),
+        expect: [
+            "env OTEL_SERVICE_NAME comes from Secret checkout key service-name and the contract has no value to stand in for it",
             "the service refuses the Deployment's env: OTEL_SERVICE_NAME is required",
         ],
+    },
+    {
+        name: "a variable from a ConfigMap (not reproducible here)",
+        deployment: (d) => {
+            const env = (container(d).env ?? []).find((e) => e.name === "LOG_LEVEL");
+            if (env !== undefined) {
+                delete env.value;
+                env.valueFrom = { configMapKeyRef: { name: "checkout", key: "log-level" } };
+            }
+        },
+        expect: ["env LOG_LEVEL has no literal value"],
     },
     {
         name: "the service starts requiring a variable the Deployment does not set",
@@ -308,6 +358,7 @@ describe(`contract: checkout Deployment (${STACK} stack) and the checkout-servic
     let facts: ServiceFacts;
     let service: ServiceProcess | undefined;
     let live: LiveRun;
+    let database: Postgres | undefined;
 
     before(async function () {
         // Normally 3-5 s (synth, ts-node start-up); the bounds below only matter when something is broken.
@@ -320,7 +371,17 @@ describe(`contract: checkout Deployment (${STACK} stack) and the checkout-servic
         const found = containerOf(deployment, CONTAINER_NAME);
         assert.ok(found !== undefined, `the Deployment has no container ${CONTAINER_NAME}`);
         main = found;
-        env = containerEnvironment(main);
+        // Variables read from a Secret (the database ExternalSecret's) get a real database to reach:
+        // the service connects and prepares its table before it turns ready.
+        const fromSecrets = (main.env ?? []).filter((e) => secretKeyRefOf(e) !== undefined);
+        if (fromSecrets.length > 0) {
+            if (postgresBin() === undefined && process.env.CI !== "true") {
+                this.skip();
+            }
+            database = await startPostgres("checkout", "contract-test-only");
+        }
+        const secretValues = databaseSecretValues(database);
+        env = containerEnvironment(main, database === undefined ? {} : secretValues);
 
         const readinessPath = main.readinessProbe?.httpGet?.path;
         assert.ok(readinessPath !== undefined, "the container has no HTTP readiness probe");
@@ -339,7 +400,11 @@ describe(`contract: checkout Deployment (${STACK} stack) and the checkout-servic
         // Nothing else is passed: not the test's environment, not even PATH. (The image adds
         // NODE_ENV=production through its Dockerfile ENV; the service does not read it.)
         const port = await freePort();
-        service = spawnService({ ...env, PORT: String(port) });
+        // The throw-away server speaks no TLS; DB_SSLMODE (verify-full unless the manifest sets it)
+        // is for the real database, so only here, like PORT, it is overridden.
+        const tls: Record<string, string> =
+            database !== undefined && env.DB_SSLMODE === undefined ? { DB_SSLMODE: "disable" } : {};
+        service = spawnService({ ...env, ...tls, PORT: String(port) });
         const shutdownSeconds = Number(env.SHUTDOWN_TIMEOUT_SECONDS ?? 25);
         live = await exerciseService(service, port, {
             readinessPath,
@@ -354,12 +419,14 @@ describe(`contract: checkout Deployment (${STACK} stack) and the checkout-servic
             envVars: ENV_VARS,
             image: imageFacts(fs.readFileSync(DOCKERFILE, "utf8")),
             answers: { ready: live.ready, draining: live.draining },
+            secretValues,
         };
     });
 
     after(async function () {
         this.timeout(10_000);
         await killService(service);
+        await database?.stop();
     });
 
     const output = () => service?.output() ?? "";

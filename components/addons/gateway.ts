@@ -42,6 +42,18 @@ export interface EnvoyGatewayArgs {
     readonly replicas?: number;
     /** What must exist before the release waits for its pods (node capacity). @default [] */
     readonly dependsOn?: readonly pulumi.Resource[];
+    /**
+     * The AWS Load Balancer Controller release. Every Gateway's proxy Service lives in this
+     * namespace and carries that controller's finalizer until it has deleted the Service's NLB. The
+     * namespace waits for the controller, so `destroy` deletes the namespace (waiting for those
+     * Services, and so for their NLBs) before it uninstalls the controller; otherwise the NLBs and
+     * their security groups outlive the cluster. On the first `up` it also means the proxies are
+     * created once the controller's pod webhook runs, so they get its target-health readiness gate
+     * (the webhook's failurePolicy is Ignore: a pod created before it simply has no gate; chart
+     * v3.5.0 values.yaml podMutatorWebhookConfig).
+     * @default none: the NLBs' cleanup is not ordered before the controller's removal
+     */
+    readonly loadBalancerController?: pulumi.Resource;
 }
 
 /**
@@ -65,6 +77,7 @@ export class EnvoyGateway extends pulumi.ComponentResource {
             releaseName: ENVOY_GATEWAY_NAMES.release,
             chart: ENVOY_GATEWAY.chart,
             values: envoyGatewayValues(args.replicas ?? 2),
+            namespaceDependsOn: args.loadBalancerController ? [args.loadBalancerController] : [],
             dependsOn: [args.crds, ...(args.dependsOn ?? [])],
         });
         this.registerOutputs({ namespace: this.namespace });
@@ -180,8 +193,16 @@ export function redirectRouteSpec(gatewayName: string): Record<string, unknown> 
 
 /** What an application route and its NetworkPolicy need to know about the shared Gateway. */
 export interface GatewayRouteTarget {
-    /** The HTTPRoute's `parentRefs` entry. */
-    readonly parentRef: { readonly name: string; readonly namespace: string; readonly sectionName?: string };
+    /**
+     * The HTTPRoute's `parentRefs` entry. The name is an output of the Gateway, so a route made
+     * from it waits for the Gateway (and through it for the CRDs, the controllers it names and
+     * ExternalDNS), and `destroy` deletes the route first.
+     */
+    readonly parentRef: {
+        readonly name: pulumi.Input<string>;
+        readonly namespace: string;
+        readonly sectionName?: string;
+    };
     /** Where the proxies that forward to the application run, and their labels. */
     readonly dataPlane: { readonly namespace: string; readonly podLabels: Readonly<Record<string, string>> };
 }
@@ -197,6 +218,14 @@ export interface EdgeGatewayArgs {
     readonly hostnames: readonly string[];
     /** Zones the hostnames must lie in (certificates are proven and records written there). */
     readonly zones: readonly HostedZone[];
+    /**
+     * The ExternalDNS release that writes the routes' records. The Gateway waits for it, and every
+     * route waits for the Gateway (its parentRef), so `destroy` deletes the routes and the Gateway
+     * while ExternalDNS still runs and can remove their records (it does so on its next sync: see
+     * the README on what destroy leaves behind).
+     * @default none
+     */
+    readonly dnsController?: pulumi.Resource;
     /** The ClusterIssuer the listeners' certificates come from (e.g. CertManager.issuers.production). */
     readonly issuer: { readonly name: string; readonly resource?: pulumi.Resource };
     /** Namespace of the Gateway, its redirect route and its certificates. @default "gateway" */
@@ -294,6 +323,7 @@ export class EdgeGateway extends pulumi.ComponentResource {
                     ...crdsReady,
                     this.gatewayClass,
                     args.loadBalancerController,
+                    ...(args.dnsController ? [args.dnsController] : []),
                     ...(args.issuer.resource ? [args.issuer.resource] : []),
                 ],
             },
@@ -312,7 +342,7 @@ export class EdgeGateway extends pulumi.ComponentResource {
 
         this.listeners = Object.fromEntries(args.hostnames.map((h) => [h, httpsListenerName(h)]));
         this.routes = {
-            parentRef: { name: gatewayName, namespace },
+            parentRef: { name: this.gateway.metadata.name, namespace },
             dataPlane: { namespace: dataPlaneNamespace, podLabels },
         };
         this.registerOutputs({ gateway: gatewayName, namespace, listeners: this.listeners });

@@ -145,6 +145,13 @@ export interface HelmAddonArgs {
      * @default []
      */
     readonly dependsOn?: readonly pulumi.Resource[];
+    /**
+     * What the namespace itself waits for. `destroy` deletes the namespace before these, and a
+     * namespace is gone only once everything in it is: objects in it that another controller
+     * finalizes (a LoadBalancer Service and its NLB) are then cleaned up while that controller runs.
+     * @default []
+     */
+    readonly namespaceDependsOn?: readonly pulumi.Resource[];
     /** Seconds Helm waits for the release's pods. @default 600 */
     readonly timeoutSeconds?: number;
     /** @default {} */
@@ -176,7 +183,7 @@ export function helmAddon(parent: pulumi.Resource, name: string, args: HelmAddon
                           labels: { ...PSS_RESTRICTED_LABELS, ...(args.namespaceLabels ?? {}) },
                       },
                   },
-                  opts,
+                  { ...opts, dependsOn: [...(args.namespaceDependsOn ?? [])] },
               )
             : undefined;
     const identity = args.identity

@@ -1,10 +1,21 @@
 // checkout-service as an instance of the generic WebService: what is particular to it (its image's
 // port, probe paths and user, the variables it reads) lives here, the rest in components/service.
 import * as pulumi from "@pulumi/pulumi";
-import type { AutoscalingArgs, EgressRule, NetworkPolicyPeer, Resources, RouteArgs, WebServiceArgs } from "../service";
-import { CHECKOUT, checkoutEnv } from "./spec";
+import type {
+    AutoscalingArgs,
+    EgressRule,
+    ExternalSecretEnv,
+    NetworkPolicyPeer,
+    Resources,
+    RouteArgs,
+    WebServiceArgs,
+} from "../service";
+import { CHECKOUT, DB_SECRET_ENV, checkoutEnv } from "./spec";
 
-export { CHECKOUT, MANAGED_ENV, checkoutEnv } from "./spec";
+export { CHECKOUT, DB_SECRET_ENV, MANAGED_ENV, checkoutEnv } from "./spec";
+
+/** Name of the ExternalSecret, and of the Secret it writes, that holds the database credentials. */
+export const CHECKOUT_DB_SECRET = "checkout-db";
 
 export interface CheckoutSettings {
     /** Namespace created for the service. */
@@ -30,6 +41,19 @@ export interface CheckoutSettings {
     readonly route?: RouteArgs;
     /** @default [] */
     readonly metricsScrapers?: readonly NetworkPolicyPeer[];
+    /**
+     * The order store's credentials: a Secrets Manager secret in the RDS credentials format (see
+     * DB_SECRET_ENV), read through `store` into the Secret the DB_* variables come from. The pods
+     * also need egress to the database (`egress`).
+     * @default none: no DB_* variables, and the service keeps no orders
+     */
+    readonly database?: {
+        readonly store: ExternalSecretEnv["store"];
+        /** Name of the secret in Secrets Manager; it must lie under the store's readable prefix. */
+        readonly secretName: string;
+    };
+    /** A recommendation-only VerticalPodAutoscaler (WebServiceArgs.vpa). @default none */
+    readonly vpa?: WebServiceArgs["vpa"];
 }
 
 /** The WebService arguments of checkout-service. */
@@ -48,6 +72,17 @@ export function checkoutServiceArgs(s: CheckoutSettings): WebServiceArgs {
         egress: s.egress,
         route: s.route,
         metricsScrapers: s.metricsScrapers,
+        externalSecrets: s.database
+            ? [
+                  {
+                      name: CHECKOUT_DB_SECRET,
+                      store: s.database.store,
+                      remoteKey: s.database.secretName,
+                      env: DB_SECRET_ENV,
+                  },
+              ]
+            : [],
+        vpa: s.vpa,
         labels: { "app.kubernetes.io/part-of": "checkout" },
     };
 }

@@ -16,14 +16,31 @@ export const CHECKOUT = {
     shutdownTimeoutSeconds: 25,
 } as const;
 
-/** The environment variables the Deployment sets from its own settings (extra ones may not reuse them). */
-export const MANAGED_ENV = [
+/** The literal variables the Deployment sets from its own settings. */
+export const LITERAL_ENV = [
     "PORT",
     "OTEL_SERVICE_NAME",
     "DB_POOL_MAX",
     "LOG_LEVEL",
     "SHUTDOWN_TIMEOUT_SECONDS",
 ] as const;
+
+/**
+ * The order store's connection, read by `secretKeyRef` from the Secret an ExternalSecret writes:
+ * container variable -> property of the Secrets Manager secret. The properties are those of the
+ * JSON that Secrets Manager's "Credentials for Amazon RDS database" secret type stores (host, port,
+ * dbname, username, password); every one must be present, or the ExternalSecret never turns Ready.
+ */
+export const DB_SECRET_ENV = {
+    DB_HOST: "host",
+    DB_PORT: "port",
+    DB_NAME: "dbname",
+    DB_USERNAME: "username",
+    DB_PASSWORD: "password",
+} as const;
+
+/** Every variable the Deployment sets itself, literal or from a Secret (extra ones may not reuse them). */
+export const MANAGED_ENV = [...LITERAL_ENV, ...(Object.keys(DB_SECRET_ENV) as (keyof typeof DB_SECRET_ENV)[])] as const;
 
 export interface EnvSettings {
     readonly dbPoolMax: number;
@@ -33,7 +50,7 @@ export interface EnvSettings {
 
 /** The container's environment: the settings the service reads, then extra ones, sorted by name. */
 export function checkoutEnv(s: EnvSettings): Record<string, string> {
-    const managed: Record<(typeof MANAGED_ENV)[number], string> = {
+    const managed: Record<(typeof LITERAL_ENV)[number], string> = {
         PORT: String(CHECKOUT.port),
         OTEL_SERVICE_NAME: CHECKOUT.appName,
         DB_POOL_MAX: String(s.dbPoolMax),

@@ -7,6 +7,8 @@ import {
     commonLabels,
     containerEnv,
     egressRules,
+    externalSecretEnv,
+    externalSecretManifest,
     hpaSpec,
     httpRouteSpec,
     imageRef,
@@ -15,11 +17,13 @@ import {
     selectorLabels,
     validateArgs,
     podTemplateLabels,
+    vpaSpec,
 } from "./spec";
 
 export type {
     AutoscalingArgs,
     EgressRule,
+    ExternalSecretEnv,
     NetworkPolicyPeer,
     ProbePaths,
     Resources,
@@ -31,8 +35,9 @@ export type {
 
 /**
  * One HTTP service: Namespace, ServiceAccount, Deployment, ClusterIP Service, HPA, PDB,
- * NetworkPolicies (namespace default-deny, then the service's own) and, with `route`, an HTTPRoute
- * on the shared Gateway. Every object is named from `appName` in a namespace of its own, and every
+ * NetworkPolicies (namespace default-deny, then the service's own), with `route` an HTTPRoute on
+ * the shared Gateway, with `externalSecrets` the ExternalSecrets its variables come from, and with
+ * `vpa` a recommendation-only VerticalPodAutoscaler. Every object is named from `appName` in a namespace of its own, and every
  * Pulumi name from the component's name, so any number of instances live side by side.
  * Needs the Kubernetes provider in `opts.providers`.
  */
@@ -70,6 +75,16 @@ export class WebService extends pulumi.ComponentResource {
             child,
         );
 
+        // Synced before the Deployment, so its pods start with their Secrets in place.
+        const externalSecrets = (args.externalSecrets ?? []).map(
+            (es) =>
+                new k8s.apiextensions.CustomResource(
+                    `${name}-external-secret-${es.name}`,
+                    externalSecretManifest(es, ns, labels),
+                    child,
+                ),
+        );
+
         const deployment = new k8s.apps.v1.Deployment(
             `${name}-deployment`,
             {
@@ -94,12 +109,15 @@ export class WebService extends pulumi.ComponentResource {
                                 preStopSleepSeconds: args.shutdown?.preStopSleepSeconds ?? DEFAULTS.preStopSleepSeconds,
                                 drainSeconds: args.shutdown?.drainSeconds ?? DEFAULTS.drainSeconds,
                             },
-                            env: containerEnv(args.env ?? {}, args.secretEnv ?? []),
+                            env: containerEnv(args.env ?? {}, [
+                                ...(args.secretEnv ?? []),
+                                ...externalSecretEnv(args.externalSecrets ?? []),
+                            ]),
                         }),
                     },
                 },
             },
-            child,
+            { parent: this, dependsOn: externalSecrets },
         );
 
         const service = new k8s.core.v1.Service(
@@ -122,6 +140,19 @@ export class WebService extends pulumi.ComponentResource {
             { metadata, spec: hpaSpec(deployment.metadata.name, args.autoscaling) },
             child,
         );
+
+        if (args.vpa) {
+            new k8s.apiextensions.CustomResource(
+                `${name}-vpa`,
+                {
+                    apiVersion: "autoscaling.k8s.io/v1",
+                    kind: "VerticalPodAutoscaler",
+                    metadata,
+                    spec: vpaSpec(deployment.metadata.name, app),
+                },
+                { parent: this, dependsOn: args.vpa.installedBy ? [args.vpa.installedBy] : [] },
+            );
+        }
 
         new k8s.policy.v1.PodDisruptionBudget(
             `${name}-pdb`,

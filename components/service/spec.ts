@@ -48,6 +48,33 @@ export interface SecretEnvRef {
     readonly key: string;
 }
 
+/**
+ * A Kubernetes Secret written by the External Secrets Operator from one secret of an external store,
+ * and the container variables read from it. The ExternalSecret and its Secret are both named `name`.
+ */
+export interface ExternalSecretEnv {
+    /** Name of the ExternalSecret and of the Secret it writes in the service's namespace. */
+    readonly name: string;
+    /**
+     * The store to read from. Pass its name as an output of the store resource, so the ExternalSecret
+     * waits for it (and so for the operator's CRDs and webhook).
+     */
+    readonly store: { readonly kind: "ClusterSecretStore" | "SecretStore"; readonly name: Input<string> };
+    /** The secret's name in the store (a Secrets Manager secret name). */
+    readonly remoteKey: string;
+    /**
+     * Container variable -> JSON property of the remote secret (e.g. `DB_PASSWORD: "password"`).
+     * Every property must exist in the secret, or the ExternalSecret never turns Ready.
+     */
+    readonly env: Readonly<Record<string, string>>;
+    /**
+     * How often the operator re-reads the store. Containers read variables at start: a rotated value
+     * reaches the pods at their next restart.
+     * @default "1h"
+     */
+    readonly refreshInterval?: string;
+}
+
 export interface LabelSelector {
     readonly matchLabels?: Readonly<Record<string, string>>;
     readonly matchExpressions?: readonly {
@@ -155,6 +182,65 @@ export function containerEnv(
         ...Object.entries(env).map(([name, value]) => ({ name, value })),
         ...secretEnv.map((s) => ({ name: s.name, valueFrom: { secretKeyRef: { name: s.secretName, key: s.key } } })),
     ];
+}
+
+/** Seconds an ExternalSecret may take to turn Ready before `up` fails with its condition. */
+export const EXTERNAL_SECRET_READY_TIMEOUT_SECONDS = 300;
+
+/**
+ * The ExternalSecret (external-secrets.io/v1). The Secret is owned by it (`creationPolicy: Owner`),
+ * so deleting the ExternalSecret deletes the Secret. `pulumi.com/waitFor` makes the Kubernetes
+ * provider (4.18+) wait for the Ready condition: a missing remote secret or property, or a store
+ * the controller cannot read, fails `up` on this object with the operator's message, instead of
+ * the Deployment timing out with pods in CreateContainerConfigError.
+ */
+export function externalSecretManifest(
+    es: ExternalSecretEnv,
+    namespace: Input<string>,
+    labels: Record<string, string>,
+) {
+    return {
+        apiVersion: "external-secrets.io/v1",
+        kind: "ExternalSecret",
+        metadata: {
+            name: es.name,
+            namespace,
+            labels,
+            annotations: {
+                "pulumi.com/waitFor": "condition=Ready",
+                "pulumi.com/timeoutSeconds": String(EXTERNAL_SECRET_READY_TIMEOUT_SECONDS),
+            },
+        },
+        spec: {
+            refreshInterval: es.refreshInterval ?? "1h",
+            secretStoreRef: { kind: es.store.kind, name: es.store.name },
+            target: { name: es.name, creationPolicy: "Owner", deletionPolicy: "Retain" },
+            data: Object.entries(es.env).map(([variable, property]) => ({
+                secretKey: variable,
+                remoteRef: { key: es.remoteKey, property },
+            })),
+        },
+    };
+}
+
+/** The `secretEnv` entries an ExternalSecret feeds: each variable from the Secret key of its name. */
+export function externalSecretEnv(list: readonly ExternalSecretEnv[]): SecretEnvRef[] {
+    return list.flatMap((es) => Object.keys(es.env).map((name) => ({ name, secretName: es.name, key: name })));
+}
+
+/**
+ * A VerticalPodAutoscaler (autoscaling.k8s.io/v1) that only recommends: with `updateMode: "Off"`
+ * the updater and admission controller never change pods, so it cannot fight the HPA, which scales
+ * on the same CPU and memory (VPA README, "Known limitations").
+ */
+export function vpaSpec(deploymentName: Input<string>, container: string) {
+    return {
+        targetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deploymentName },
+        updatePolicy: { updateMode: "Off" },
+        resourcePolicy: {
+            containerPolicies: [{ containerName: container, controlledResources: ["cpu", "memory"] }],
+        },
+    };
 }
 
 export function terminationGracePeriodSeconds(s: Required<ShutdownArgs>): number {
@@ -392,6 +478,7 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
+const GO_DURATION = /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/;
 
 const isEmptySelector = (s: LabelSelector | undefined) =>
     s !== undefined && Object.keys(s.matchLabels ?? {}).length === 0 && (s.matchExpressions ?? []).length === 0;
@@ -451,6 +538,18 @@ export interface WebServiceArgs {
      * @default []
      */
     readonly secretEnv?: readonly SecretEnvRef[];
+    /**
+     * Secrets the External Secrets Operator writes into the namespace, each feeding the variables it
+     * names (after `secretEnv`). The Deployment waits until every one is synced.
+     * @default []
+     */
+    readonly externalSecrets?: readonly ExternalSecretEnv[];
+    /**
+     * A VerticalPodAutoscaler in recommendation mode (`updateMode: "Off"`) for the Deployment;
+     * `installedBy` is what installs its CRD (the VPA release), so the object waits for it.
+     * @default none
+     */
+    readonly vpa?: { readonly installedBy?: pulumi.Resource };
     /**
      * Dependencies the pods may reach besides DNS; each becomes an egress rule.
      * @default []
@@ -529,6 +628,27 @@ export function validateArgs(a: WebServiceArgs): string[] {
         seen.add(s.name);
         if (!DNS_SUBDOMAIN.test(s.secretName)) bad(`secretEnv[${i}].secretName`, s.secretName, "a Secret name");
         if (!SECRET_KEY.test(s.key)) bad(`secretEnv[${i}].key`, s.key, "a Secret key ([-._a-zA-Z0-9]+)");
+    });
+
+    const secretNames = new Set<string>();
+    (a.externalSecrets ?? []).forEach((es, i) => {
+        const arg = `externalSecrets[${i}]`;
+        if (!DNS_SUBDOMAIN.test(es.name) || es.name.length > 253) bad(`${arg}.name`, es.name, "a Secret name");
+        else if (secretNames.has(es.name)) bad(`${arg}.name`, es.name, "a name no other external secret uses");
+        secretNames.add(es.name);
+        if (es.remoteKey.trim() === "" || es.remoteKey !== es.remoteKey.trim())
+            bad(`${arg}.remoteKey`, es.remoteKey, "the secret's name in the store");
+        if (es.refreshInterval !== undefined && !GO_DURATION.test(es.refreshInterval))
+            bad(`${arg}.refreshInterval`, es.refreshInterval, 'a duration such as "1h" or "15m"');
+        const entries = Object.entries(es.env);
+        if (entries.length === 0) bad(`${arg}.env`, es.env, "at least one variable");
+        for (const [name, property] of entries) {
+            if (!ENV_NAME.test(name)) bad(`${arg}.env`, name, "a variable name ([A-Za-z_][A-Za-z0-9_]*)");
+            else if (seen.has(name))
+                bad(`${arg}.env`, name, "a variable not already set in env, secretEnv or externalSecrets");
+            seen.add(name);
+            if (property.trim() === "") bad(`${arg}.env.${name}`, property, "a property of the remote secret");
+        }
     });
 
     for (const key of Object.keys(a.labels ?? {})) {

@@ -57,6 +57,30 @@ export class StackGraph {
         return this.selfAndAncestors(r).some((a) => this.directDependencies(a).some((d) => targets.has(d.urn)));
     }
 
+    /**
+     * Whether `r` waits for `target` through any chain of waits (`r` waits for x, x for y, ...,
+     * for `target`), each step as `waitsFor` defines it: the order a first `up` follows, and the
+     * reverse of the order `destroy` follows.
+     */
+    waitsForTransitively(r: PolicyResource, target: PolicyResource): boolean {
+        const targets = new Set(this.selfAndAncestors(target).map((t) => t.urn));
+        const seen = new Set<string>();
+        const queue: PolicyResource[] = [r];
+        while (queue.length > 0) {
+            const cur = queue.shift()!;
+            for (const a of this.selfAndAncestors(cur)) {
+                for (const d of this.directDependencies(a)) {
+                    if (targets.has(d.urn)) return true;
+                    if (!seen.has(d.urn)) {
+                        seen.add(d.urn);
+                        queue.push(d);
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
     /** Resources `r` depends on (itself or through its ancestors) whose type is one of `types`. */
     dependenciesOfType(r: PolicyResource, ...types: string[]): PolicyResource[] {
         const out = new Set<PolicyResource>();

@@ -18,6 +18,20 @@ const ATTACHMENT_TYPES = [
     "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
     "aws:iam/policyAttachment:PolicyAttachment",
 ];
+/**
+ * Runs `check` on the identity policy of an IAM policy resource, or on each inline policy of a
+ * role, naming where the document is (`policy`, `inlinePolicies[i]`).
+ */
+export function eachIdentityPolicy(
+    r: ResourceCheck,
+    check: (doc: ParsedPolicy | Unknown | undefined, where: string) => void,
+): void {
+    if (POLICY_DOC_TYPES.includes(r.type)) return check(parsePolicy(r.props.policy), "policy");
+    const inline = list(r.props.inlinePolicies);
+    if (inline === UNKNOWN) return;
+    inline.forEach((p, i) => check(parsePolicy(at(p, "policy")), `inlinePolicies[${i}]`));
+}
+
 const ADMIN_POLICY = /^arn:aws[a-z-]*:iam::aws:policy\/AdministratorAccess$/;
 const isWildcardAction = (a: unknown) => a === "*" || a === "*:*";
 

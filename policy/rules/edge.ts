@@ -8,7 +8,7 @@ import { StackGraph, label } from "../lib/graph";
 import { ParsedPolicy, Statement, conditionEntries, parsePolicy, principals } from "../lib/iam";
 import { ResourceCheck, resourceRule, stackRule } from "../lib/rule";
 import { Rec, UNKNOWN, Unknown, at, isRecord, list, show } from "../lib/values";
-import { POLICY_DOC_TYPES, ROLE } from "./aws-iam";
+import { POLICY_DOC_TYPES, ROLE, eachIdentityPolicy } from "./aws-iam";
 import { chartName } from "./k8s-helm";
 
 const HELM_TYPES = ["kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart"];
@@ -52,12 +52,7 @@ export const iamRoute53ZoneScoped = resourceRule({
     tier: "B",
     remediation: "list the hosted zone ARNs (arn:aws:route53:::hostedzone/<id>) the workload writes to.",
     types: [ROLE, ...POLICY_DOC_TYPES],
-    check: (r) => {
-        if (POLICY_DOC_TYPES.includes(r.type)) return checkRoute53Scope(parsePolicy(r.props.policy), "policy", r);
-        const inline = list(r.props.inlinePolicies);
-        if (inline === UNKNOWN) return;
-        inline.forEach((p, i) => checkRoute53Scope(parsePolicy(at(p, "policy")), `inlinePolicies[${i}]`, r));
-    },
+    check: (r) => eachIdentityPolicy(r, (doc, where) => checkRoute53Scope(doc, where, r)),
 });
 
 // ---- IAM: Pod Identity trust ----------------------------------------------------------------------
@@ -321,6 +316,18 @@ const CRD_OWNERS: readonly { group: RegExp; owns: (g: StackGraph, r: PolicyResou
         owns: (g, r) => chartName(g.props(r).chart) === "karpenter-crd",
     },
     {
+        // Chart 2.9.0 renders its CRDs from templates/ unless installCRDs is false (values.yaml).
+        group: /^(generators\.)?external-secrets\.io$/,
+        what: "the External Secrets Operator's CRDs (its chart, installCRDs)",
+        owns: (g, r) =>
+            chartName(g.props(r).chart) === "external-secrets" && at(g.props(r), "values", "installCRDs") !== false,
+    },
+    {
+        group: /^autoscaling\.k8s\.io$/,
+        what: "the Vertical Pod Autoscaler's CRDs",
+        owns: (g, r) => typeof g.props(r).file === "string" && /vpa-v1-crd/.test(g.props(r).file as string),
+    },
+    {
         group: /^elbv2\.k8s\.aws$/,
         what: "the AWS Load Balancer Controller's CRDs",
         owns: (g, r) =>
@@ -346,7 +353,7 @@ function needsGatewayApiCrds(props: Rec): boolean {
 export const customResourceAfterCrd = stackRule({
     name: "k8s-custom-resource-after-crd",
     description:
-        "Gateway API, Envoy Gateway, load balancer controller and Karpenter objects, and the releases that watch them at start-up (cert-manager's Gateway support, ExternalDNS's gateway sources, Envoy Gateway, Karpenter), wait for the resource that installs their CRDs.",
+        "Gateway API, Envoy Gateway, load balancer controller, Karpenter, External Secrets and VPA objects, and the releases that watch them at start-up (cert-manager's Gateway support, ExternalDNS's gateway sources, Envoy Gateway, Karpenter), wait for the resource that installs their CRDs.",
     tier: "B",
     remediation:
         "add the CRD installer (GatewayApiCrds, the controller's CRD ConfigFile, the karpenter-crd release) to the object's dependsOn.",
@@ -357,7 +364,7 @@ export const customResourceAfterCrd = stackRule({
             for (const owner of CRD_OWNERS.filter((o) => o.group.test(group))) {
                 const own = installers.filter((i) => owner.owns(g, i));
                 if (own.length === 0) continue; // CRDs installed outside this program
-                if (!own.some((i) => g.waitsFor(r, i)))
+                if (!own.some((i) => g.waitsForTransitively(r, i)))
                     s.report(`${label(r)} does not wait for ${owner.what} (${own.map(label).join(", ")})`, r.urn);
             }
         };

@@ -39,6 +39,8 @@ const CLUSTER_SCOPED_KINDS = new Set([
     "NodePool",
     "NodeClaim",
     "NodeOverlay",
+    "ClusterSecretStore",
+    "ClusterExternalSecret",
     "EC2NodeClass",
 ]);
 

@@ -2,8 +2,10 @@
  * Validates plain Kubernetes objects ({ apiVersion, kind, metadata, spec... }) against the
  * OpenAPI schemas bundled in kubernetes-models (core groups), @kubernetes-models/cert-manager
  * (cert-manager.io, acme.cert-manager.io), @kubernetes-models/gateway-api
- * (gateway.networking.k8s.io) and @kubernetes-models/karpenter (karpenter.sh, karpenter.k8s.aws), offline. Envoy Gateway's EnvoyProxy has no published models; it is
- * checked against the allow-list in envoy-gateway.ts.
+ * (gateway.networking.k8s.io), @kubernetes-models/karpenter (karpenter.sh, karpenter.k8s.aws) and
+ * @kubernetes-models/external-secrets (external-secrets.io), offline. Envoy Gateway's EnvoyProxy and
+ * the VerticalPodAutoscaler have no published models; they are checked against the allow-lists in
+ * envoy-gateway.ts and vpa.ts.
  *
  * The packages are ESM-only. This file is CommonJS (policy/ has no "type": "module"), so the
  * models are loaded with `await import(...)`, which TypeScript keeps as a real dynamic import under
@@ -15,6 +17,7 @@
  */
 
 import { checkEnvoyProxySpec } from "./envoy-gateway";
+import { checkVpaSpec } from "./vpa";
 
 /** Per object: where it is in the input, what it is, and what is wrong with it (empty = valid). */
 export interface SchemaResult {
@@ -34,6 +37,10 @@ const MODEL_PACKAGES: readonly { readonly test: (group: string) => boolean; read
         pkg: "@kubernetes-models/gateway-api",
     },
     { test: (g) => g === "karpenter.sh" || g === "karpenter.k8s.aws", pkg: "@kubernetes-models/karpenter" },
+    {
+        test: (g) => g === "external-secrets.io" || g === "generators.external-secrets.io",
+        pkg: "@kubernetes-models/external-secrets",
+    },
     { test: (g) => g === "" || /^[a-z0-9.-]+$/.test(g), pkg: "kubernetes-models" },
 ];
 
@@ -107,6 +114,8 @@ function nameOf(obj: Record<string, unknown>): string | undefined {
 const LOCAL_CHECKS: Readonly<Record<string, (o: Record<string, unknown>) => string[]>> = {
     "gateway.envoyproxy.io/v1alpha1/EnvoyProxy": (o) =>
         checkEnvoyProxySpec(o.spec).map((i) => `/spec${i.path ? `/${i.path.replace(/\./g, "/")}` : ""} ${i.message}`),
+    "autoscaling.k8s.io/v1/VerticalPodAutoscaler": (o) =>
+        checkVpaSpec(o.spec).map((i) => `/spec${i.path ? `/${i.path.replace(/\./g, "/")}` : ""} ${i.message}`),
 };
 
 /** Validates one object; the returned list is empty when it is valid. */

@@ -497,6 +497,34 @@ export const externalDnsRelease = (): Props => ({
     },
 });
 
+export const externalSecretsRelease = (): Props => ({
+    name: "external-secrets",
+    chart: "external-secrets",
+    version: "2.9.0",
+    namespace: "external-secrets",
+    repositoryOpts: { repo: "https://charts.external-secrets.io" },
+    values: { installCRDs: true, serviceAccount: { create: true, name: "external-secrets" } },
+});
+
+export const clusterSecretStore = (): Props => ({
+    apiVersion: "external-secrets.io/v1",
+    kind: "ClusterSecretStore",
+    metadata: { name: "aws-secrets-manager" },
+    spec: { provider: { aws: { service: "SecretsManager", region: "eu-west-1" } } },
+});
+
+/** The Secret the Deployment fixture's DB_PASSWORD comes from. */
+export const externalSecret = (): Props => ({
+    apiVersion: "external-secrets.io/v1",
+    kind: "ExternalSecret",
+    metadata: { name: "checkout-db", namespace: NS },
+    spec: {
+        secretStoreRef: { kind: "ClusterSecretStore", name: "aws-secrets-manager" },
+        target: { name: "checkout-db", creationPolicy: "Owner" },
+        data: [{ secretKey: "password", remoteRef: { key: "dev/checkout/db", property: "password" } }],
+    },
+});
+
 // ---- A compliant stack (mock view) ------------------------------------------------------------------
 
 export const T = {
@@ -530,6 +558,8 @@ export const T = {
     accessEntry: "aws:eks/accessEntry:AccessEntry",
     nodeClass: "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass",
     nodePool: "kubernetes:karpenter.sh/v1:NodePool",
+    secretStore: "kubernetes:external-secrets.io/v1:ClusterSecretStore",
+    externalSecret: "kubernetes:external-secrets.io/v1:ExternalSecret",
 } as const;
 
 /** The program, as the mock engine records it: components with inputs, no component children. */
@@ -682,6 +712,21 @@ export function compliantStack(): StackFixture[] {
             type: T.nodePool,
             props: nodePool(),
             dependsOn: ["karpenter-crds", "karpenter", "karpenter-node-class"],
+            ...k8s,
+        },
+        { key: "external-secrets", type: T.release, props: externalSecretsRelease(), ...k8s },
+        {
+            key: "secret-store",
+            type: T.secretStore,
+            props: clusterSecretStore(),
+            dependsOn: ["external-secrets"],
+            ...k8s,
+        },
+        {
+            key: "checkout-db",
+            type: T.externalSecret,
+            props: externalSecret(),
+            dependsOn: ["checkout-ns", "secret-store"],
             ...k8s,
         },
     ];

@@ -12,6 +12,7 @@ import { allPolicies } from "../policies";
 import * as eks from "../rules/aws-eks";
 import * as deploy from "../rules/aws-eks-deploy";
 import * as edge from "../rules/edge";
+import * as secrets from "../rules/secrets";
 import * as ecr from "../rules/aws-ecr";
 import * as iam from "../rules/aws-iam";
 import * as kms from "../rules/aws-kms";
@@ -1544,6 +1545,112 @@ const TABLE: readonly RuleTable[] = [
                 why: "cainjector without requests",
                 mutate: (p) => del(p, "values.cainjector.resources"),
                 expect: /cainjector/,
+            },
+        ],
+    },
+    // ---- secrets ----
+    {
+        rule: secrets.iamSecretsManagerPrefixScoped,
+        fail: [
+            {
+                type: "aws:iam/policy:Policy",
+                why: "GetSecretValue on every secret",
+                mutate: (p) =>
+                    set(
+                        p,
+                        "policy",
+                        policyDoc({ Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: "*" }),
+                    ),
+                expect: /GetSecretValue.* on "\*", not on secrets under a prefix/,
+            },
+            {
+                type: "aws:iam/rolePolicy:RolePolicy",
+                why: "secret:* (no prefix)",
+                mutate: (p) =>
+                    set(
+                        p,
+                        "policy",
+                        policyDoc({
+                            Effect: "Allow",
+                            Action: ["secretsmanager:DescribeSecret"],
+                            Resource: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:*",
+                        }),
+                    ),
+            },
+            {
+                type: "aws:iam/rolePolicy:RolePolicy",
+                why: "a wildcard inside the prefix",
+                mutate: (p) =>
+                    set(
+                        p,
+                        "policy",
+                        policyDoc({
+                            Effect: "Allow",
+                            Action: "secretsmanager:GetSecretValue",
+                            Resource: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:dev*/*",
+                        }),
+                    ),
+            },
+            {
+                type: "aws:iam/rolePolicy:RolePolicy",
+                why: "every account and region",
+                mutate: (p) =>
+                    set(
+                        p,
+                        "policy",
+                        policyDoc({
+                            Effect: "Allow",
+                            Action: "secretsmanager:GetSecretValue",
+                            Resource: "arn:aws:secretsmanager:*:*:secret:dev/*",
+                        }),
+                    ),
+            },
+            {
+                type: "aws:iam/rolePolicy:RolePolicy",
+                why: "secretsmanager:Get* counts as a read",
+                mutate: (p) =>
+                    set(p, "policy", policyDoc({ Effect: "Allow", Action: "secretsmanager:Get*", Resource: "*" })),
+            },
+            {
+                type: ROLE,
+                why: "an inline policy reading every secret",
+                mutate: (p) =>
+                    set(p, "inlinePolicies", [
+                        {
+                            name: "secrets",
+                            policy: policyDoc({ Effect: "Allow", Action: "secretsmanager:*", Resource: "*" }),
+                        },
+                    ]),
+            },
+        ],
+        pass: [
+            {
+                type: "aws:iam/policy:Policy",
+                why: "reads under dev/ in one account and region",
+                mutate: (p) =>
+                    set(
+                        p,
+                        "policy",
+                        policyDoc({
+                            Effect: "Allow",
+                            Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                            Resource: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:dev/checkout/*",
+                        }),
+                    ),
+            },
+            {
+                type: "aws:iam/policy:Policy",
+                why: "creating a secret and listing names are not reads",
+                mutate: (p) =>
+                    set(
+                        p,
+                        "policy",
+                        policyDoc({
+                            Effect: "Allow",
+                            Action: ["secretsmanager:ListSecrets", "secretsmanager:GetRandomPassword"],
+                            Resource: "*",
+                        }),
+                    ),
             },
         ],
     },

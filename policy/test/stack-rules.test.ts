@@ -9,6 +9,7 @@ import { allPolicies } from "../policies";
 import * as eks from "../rules/aws-eks";
 import * as deploy from "../rules/aws-eks-deploy";
 import * as edge from "../rules/edge";
+import * as secrets from "../rules/secrets";
 import * as ecr from "../rules/aws-ecr";
 import * as iam from "../rules/aws-iam";
 import * as logs from "../rules/aws-logs";
@@ -876,6 +877,44 @@ const TABLE: readonly StackTable[] = [
         ],
     },
     {
+        rule: secrets.externalSecretStoreExists,
+        fail: [
+            {
+                why: "the store is not created by the program",
+                change: without("secret-store"),
+                expect: /checkout-db reads from "ClusterSecretStore" "aws-secrets-manager", which this program does not create/,
+            },
+            {
+                why: "a store of another name",
+                change: edit("checkout-db", (p) => set(p, "spec.secretStoreRef.name", "vault")),
+                expect: /"vault"/,
+            },
+            {
+                why: "no kind: the default SecretStore, which does not exist",
+                change: edit("checkout-db", (p) => del(p, "spec.secretStoreRef.kind")),
+                expect: /"SecretStore"/,
+            },
+            {
+                why: "the name is a literal: nothing makes the ExternalSecret wait for the store",
+                change: dependsOn("checkout-db", ["checkout-ns"]),
+                expect: /does not wait for its store/,
+            },
+        ],
+        pass: [
+            {
+                why: "a SecretStore in the ExternalSecret's namespace",
+                change: chain(
+                    edit("secret-store", (p) => {
+                        set(p, "kind", "SecretStore");
+                        set(p, "metadata.namespace", "checkout");
+                    }),
+                    replace("secret-store", (f) => ({ ...f, type: "kubernetes:external-secrets.io/v1:SecretStore" })),
+                    edit("checkout-db", (p) => set(p, "spec.secretStoreRef.kind", "SecretStore")),
+                ),
+            },
+        ],
+    },
+    {
         rule: edge.customResourceAfterCrd,
         fail: [
             {
@@ -889,6 +928,11 @@ const TABLE: readonly StackTable[] = [
                 expect: /external-dns does not wait/,
             },
             {
+                why: "the ClusterSecretStore does not wait for the External Secrets release (its CRDs)",
+                change: dependsOn("secret-store", []),
+                expect: /secret-store does not wait for the External Secrets Operator's CRDs/,
+            },
+            {
                 why: "cert-manager with Gateway support starts before the CRDs",
                 change: edit("cert-manager", (p) => set(p, "values.config.gatewayAPI.enabled", true)),
                 expect: /cert-manager does not wait/,
@@ -896,6 +940,10 @@ const TABLE: readonly StackTable[] = [
         ],
         pass: [
             { why: "Gateway API CRDs installed outside the program", change: without("gateway-crds") },
+            {
+                why: "the ExternalSecret waits for the CRDs through its store (a chain of waits)",
+                change: dependsOn("checkout-db", ["secret-store"]),
+            },
             {
                 why: "through its parent component's dependsOn",
                 change: chain(
@@ -909,8 +957,9 @@ const TABLE: readonly StackTable[] = [
         rule: edge.customResourceAfterCrd,
         fail: [
             {
-                why: "the NodePool does not wait for Karpenter's CRD release",
-                change: dependsOn("karpenter-node-pool", ["karpenter", "karpenter-node-class"]),
+                // Waiting for the controller release counts (it waits for the CRDs), so only the node group here.
+                why: "the NodePool waits for nothing that installs Karpenter's CRDs",
+                change: dependsOn("karpenter-node-pool", ["nodes"]),
                 expect: /karpenter-node-pool does not wait for Karpenter's CRDs/,
             },
             {
