@@ -184,6 +184,8 @@ export interface GatewayRouteTarget {
     readonly parentRef: { readonly name: string; readonly namespace: string; readonly sectionName?: string };
     /** Where the proxies that forward to the application run, and their labels. */
     readonly dataPlane: { readonly namespace: string; readonly podLabels: Readonly<Record<string, string>> };
+    /** What a route must wait for: the Gateway API CRDs and the Gateway itself. */
+    readonly dependsOn: readonly pulumi.Resource[];
 }
 
 export interface EdgeGatewayArgs {
@@ -314,6 +316,7 @@ export class EdgeGateway extends pulumi.ComponentResource {
         this.routes = {
             parentRef: { name: gatewayName, namespace },
             dataPlane: { namespace: dataPlaneNamespace, podLabels },
+            dependsOn: [args.crds, this.gateway],
         };
         this.registerOutputs({ gateway: gatewayName, namespace, listeners: this.listeners });
     }

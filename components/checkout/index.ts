@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AutoscalingArgs, EgressRule, NetworkPolicyPeer, Resources, RouteArgs, WebServiceArgs } from "../service";
 import { CHECKOUT, checkoutEnv } from "./spec";
 
-export { CHECKOUT, MANAGED_ENV, checkoutEnv } from "./spec";
+export { CHECKOUT, CHECKOUT_LATENCY_BUCKETS, CHECKOUT_SLO, MANAGED_ENV, checkoutEnv } from "./spec";
 
 export interface CheckoutSettings {
     /** Namespace created for the service. */
@@ -30,6 +30,8 @@ export interface CheckoutSettings {
     readonly route?: RouteArgs;
     /** @default [] */
     readonly metricsScrapers?: readonly NetworkPolicyPeer[];
+    /** @default {} */
+    readonly podAnnotations?: Readonly<Record<string, string>>;
 }
 
 /** The WebService arguments of checkout-service. */
@@ -48,6 +50,7 @@ export function checkoutServiceArgs(s: CheckoutSettings): WebServiceArgs {
         egress: s.egress,
         route: s.route,
         metricsScrapers: s.metricsScrapers,
+        podAnnotations: s.podAnnotations,
         labels: { "app.kubernetes.io/part-of": "checkout" },
     };
 }
