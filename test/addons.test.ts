@@ -455,9 +455,11 @@ describe("add-on components under the mock engine", () => {
 
     it("EnvoyGateway + EdgeGateway: every custom resource waits for its CRDs; EnvoyProxy before class before Gateway; two Gateways do not collide", async () => {
         let edges: EdgeGateway[] = [];
+        let crdsOf: GatewayApiCrds | undefined;
         const run = await components(() => {
             const { nodes } = fakeCluster();
             const crds = new GatewayApiCrds("crds");
+            crdsOf = crds;
             const lbc = new Stub(RELEASE, "lbc-release", {});
             const issuer = new Stub(CR("ClusterIssuer"), "issuer", {});
             const controller = new EnvoyGateway("eg", { crds, dependsOn: [nodes] });
@@ -521,10 +523,14 @@ describe("add-on components under the mock engine", () => {
         assert.strictEqual(at(cls.props, "spec.controllerName"), ENVOY_GATEWAY.controllerName);
 
         const [a, b] = edges;
-        assert.deepStrictEqual(a.routes, {
+        const { dependsOn, ...target } = a.routes;
+        assert.deepStrictEqual(target, {
             parentRef: { name: "edge", namespace: "gateway" },
             dataPlane: { namespace: "envoy-gateway-system", podLabels: envoyProxyPodLabels("gateway", "edge") },
         });
+        // A route waits for the CRDs and this Gateway (its parentRef is a plain name).
+        assert.deepStrictEqual(dependsOn, [crdsOf, a.gateway]);
+        assert.strictEqual(b.routeFor("b.shop.example.org").dependsOn[1], b.gateway);
         assert.deepStrictEqual(b.routeFor("b.shop.example.org").parentRef, {
             name: "public",
             namespace: "gateway-b",
