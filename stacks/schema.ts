@@ -238,7 +238,7 @@ export const SCHEMA = {
             }),
             {
                 description:
-                    "EKS cluster name; also names the control-plane log group /aws/eks/<name>/cluster. Required.",
+                    "EKS cluster name; also names the control-plane log group /aws/eks/<name>/cluster, and is ExternalDNS's txtOwnerId (the owner of the stack's DNS records; at most 63 characters with edge.zones). Required.",
             },
         ),
         upgradePolicy: string(oneOf(["STANDARD", "EXTENDED"]), {
