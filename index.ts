@@ -1,13 +1,25 @@
 // Composition root: read the stack's config once, build the components, export the outputs.
 // No logic lives here; per-stack differences come from config (stacks/), never from the stack name.
 import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { AwsLoadBalancerController } from "./components/addons/aws-load-balancer-controller";
+import { ExternalDns } from "./components/addons/external-dns";
+import { GatewayApiCrds } from "./components/addons/gateway-api-crds";
+import { EdgeGateway, EnvoyGateway } from "./components/addons/gateway";
 import { CertManager } from "./components/cert-manager";
-import { CHECKOUT_ALIASES, checkoutServiceArgs } from "./components/checkout";
+import {
+    CHECKOUT,
+    CHECKOUT_ALIASES,
+    CHECKOUT_LATENCY_BUCKETS,
+    CHECKOUT_SLO,
+    checkoutServiceArgs,
+} from "./components/checkout";
 import { Cluster } from "./components/cluster";
 import { ClusterLogGroups, ContainerInsightsAgent } from "./components/logging";
 import { Network } from "./components/network";
 import { Registry } from "./components/registry";
 import { WebService } from "./components/service";
+import { Telemetry, scrapeAnnotations } from "./components/telemetry";
 import { loadStackConfig } from "./stacks/config";
 
 const config = loadStackConfig();
@@ -59,25 +71,104 @@ const registry = new Registry("registry", {
 
 const k8sOpts = { providers: { kubernetes: cluster.provider } };
 
+// Every controller that calls AWS runs under EKS Pod Identity, through the agent add-on.
+const identity = { clusterName: cluster.name, agent: cluster.podIdentityAgent };
+
+// The edge exists only with a hosted zone (edge.zones): without one no certificate could be proven
+// and no record written, and nothing else here asks for a load balancer.
+const crds = config.edge && new GatewayApiCrds("gateway-api-crds", {}, k8sOpts);
+
 const certManager = new CertManager(
     "cert-manager",
     {
         replicas: config.certManager.replicas,
         acmeEmail: config.certManager.acmeEmail,
         // DNS01 only: an HTTP01 solver needs a route the HTTP->HTTPS redirect would not serve.
-        dns01:
-            config.certManager.solver.type === "dns01"
-                ? {
-                      region: config.region,
-                      zones: [{ id: config.certManager.solver.hostedZoneId }],
-                      identity: { clusterName: cluster.name },
-                      partition: partition.partition,
-                  }
-                : undefined,
+        dns01: config.edge && {
+            region: config.region,
+            zones: config.edge.zones,
+            identity,
+            partition: partition.partition,
+        },
+        gatewayApiCrds: crds,
+        dependsOn: [cluster.nodeGroup],
         tags,
     },
     k8sOpts,
 );
+
+const hostname = config.checkout.hostname;
+let gateway: EdgeGateway | undefined;
+if (config.edge && crds && certManager.issuers && hostname) {
+    const lbc = new AwsLoadBalancerController(
+        "lbc",
+        {
+            clusterName: cluster.name,
+            region: config.region,
+            vpcId: network.vpcId,
+            identity,
+            dependsOn: [cluster.nodeGroup],
+            tags,
+        },
+        k8sOpts,
+    );
+    // Destroy runs in reverse: the proxies' namespace (its NLB Services) goes before the load
+    // balancer controller that finalizes them, and the Gateway and routes before ExternalDNS, which
+    // deletes their records (test/teardown.test.ts).
+    const externalDns = new ExternalDns(
+        "external-dns",
+        {
+            zones: config.edge.zones,
+            txtOwnerId: config.edge.txtOwnerId,
+            policy: config.edge.externalDnsPolicy,
+            identity,
+            crds,
+            partition: partition.partition,
+            dependsOn: [cluster.nodeGroup],
+            tags,
+        },
+        k8sOpts,
+    );
+    const envoyGateway = new EnvoyGateway(
+        "envoy-gateway",
+        { crds, dependsOn: [cluster.nodeGroup], loadBalancerController: lbc.ready },
+        k8sOpts,
+    );
+    gateway = new EdgeGateway(
+        "edge",
+        {
+            controller: envoyGateway,
+            crds,
+            loadBalancerController: lbc.ready,
+            dnsController: externalDns.addon.release,
+            hostnames: [hostname],
+            zones: config.edge.zones,
+            issuer: certManager.issuers[config.edge.issuer],
+        },
+        k8sOpts,
+    );
+} else {
+    void pulumi.log.warn(
+        "no edge: edge.zones is empty, so this stack builds no load balancer controller, Gateway, ExternalDNS or " +
+            "ClusterIssuer, and checkout-service is reachable only from inside the cluster",
+    );
+}
+
+const telemetry = new Telemetry("telemetry", {
+    clusterName: config.cluster.name,
+    clusterArn: cluster.eksCluster.eksCluster.arn,
+    vpcId: network.vpcId,
+    subnetIds: network.privateSubnetIds,
+    clusterSecurityGroupId: cluster.securityGroupId,
+    metricsPorts: [CHECKOUT.port],
+    slos: [CHECKOUT_SLO],
+    latencyBuckets: CHECKOUT_LATENCY_BUCKETS,
+    notify: config.telemetry.alertEmails.map((endpoint) => ({ protocol: "email" as const, endpoint })),
+    region: config.region,
+    accountId: caller.accountId,
+    partition: partition.partition,
+    tags,
+});
 
 const checkout = new WebService(
     "checkout",
@@ -91,6 +182,12 @@ const checkout = new WebService(
         logLevel: config.checkout.logLevel,
         egress: config.checkout.egress,
         extraEnv: config.checkout.extraEnv,
+        route: gateway && hostname ? { hostname, gateway: gateway.routeFor(hostname) } : undefined,
+        // The managed collector scrapes from its ENIs in the private subnets (Telemetry's subnetIds).
+        metricsScrapers: network.privateSubnetCidrs.map((cidr) => ({ ipBlock: { cidr } })),
+        podAnnotations: scrapeAnnotations(CHECKOUT.port, CHECKOUT.metricsPath),
+        // No OTEL_EXPORTER_OTLP_ENDPOINT: the pinned amazon-cloudwatch-observability add-on (v6.4.0)
+        // serves no OTLP receiver; AWS documents one from 8.0.0 (README, "Traces").
     }),
     { ...k8sOpts, aliases: CHECKOUT_ALIASES },
 );
@@ -103,5 +200,8 @@ export const vpcId = network.vpcId;
 export const ecrRepositoryUrl = registry.repositoryUrl;
 export const checkoutNamespace = checkout.namespaceName;
 export const checkoutServiceName = checkout.serviceName;
+export const checkoutUrl = hostname && `https://${hostname}`;
 export const clusterIssuers = certManager.issuerNames;
 export const logGroupNames = logGroups.names;
+export const prometheusEndpoint = telemetry.prometheusEndpoint;
+export const alertTopicArn = telemetry.alertTopic.arn;

@@ -91,6 +91,22 @@ export function subnetFitProblem(
 }
 
 /**
+ * The private subnets awsx lays out in a created VPC, known before it exists: AZ block `i` is the
+ * i-th /(prefix + ceil(log2 azCount)) of the VPC, and the first subnet spec (private, `subnetMasks`)
+ * starts at the block's base (`allocateSubnetCidrBlocks` in awsx/ec2/subnetDistributorNew.ts, the
+ * same at v3.8.0 and e60adf3c).
+ */
+export function privateSubnetCidrs(cidrBlock: string, azCount: number): string[] {
+    const [ip, bits] = cidrBlock.split("/");
+    const prefix = Number(bits);
+    const { azBlock, private: mask } = subnetMasks(prefix, azCount);
+    const base = ip.split(".").reduce((n, o) => n * 256 + Number(o), 0);
+    const vpcBase = base - (base % 2 ** (32 - prefix));
+    const dotted = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".");
+    return Array.from({ length: azCount }, (_, i) => `${dotted(vpcBase + i * 2 ** (32 - azBlock))}/${mask}`);
+}
+
+/**
  * The config check for a created VPC: why `cidrBlock` over `azCount` AZs cannot be laid out, or
  * `undefined`. The config loader reports it against `network.azCount`.
  */
@@ -120,6 +136,12 @@ export class Network extends pulumi.ComponentResource {
     readonly privateSubnetIds: pulumi.Output<string[]>;
     /** Subnets for internet-facing load balancers. */
     readonly publicSubnetIds: pulumi.Output<string[]>;
+    /**
+     * The private subnets' CIDR blocks, one per subnet (how many is known before deployment). A
+     * NetworkPolicy names sources outside the cluster by them: the managed Prometheus collector's
+     * ENIs, and the node addresses hostNetwork agents listen on.
+     */
+    readonly privateSubnetCidrs: pulumi.Output<string>[];
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:network:Network", name, {}, opts);
@@ -175,6 +197,12 @@ export class Network extends pulumi.ComponentResource {
             this.privateSubnetIds = vpc.privateSubnetIds;
             this.publicSubnetIds = vpc.publicSubnetIds;
         }
+
+        this.privateSubnetCidrs =
+            args.vpc.mode === "existing"
+                ? // Known only by id: read from EC2 (the ids are plain, so this answers at preview too).
+                  args.vpc.privateSubnetIds.map((id) => aws.ec2.getSubnetOutput({ id }, { parent: this }).cidrBlock)
+                : privateSubnetCidrs(args.vpc.cidrBlock, args.vpc.azCount).map((c) => pulumi.output(c));
 
         this.registerOutputs({
             vpcId: this.vpcId,

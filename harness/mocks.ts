@@ -113,7 +113,7 @@ function computed(type: string, name: string, inputs: State): State {
     }
 }
 
-const invokes: Record<string, (mode: EngineMode) => State> = {
+const invokes: Record<string, (mode: EngineMode, args: State) => State> = {
     "aws:index/getCallerIdentity:getCallerIdentity": (mode) =>
         mode === "test"
             ? { accountId: FAKE_ACCOUNT, arn: arn("iam", "user/mock", "global"), userId: "AIDAMOCK", id: FAKE_ACCOUNT }
@@ -122,6 +122,12 @@ const invokes: Record<string, (mode: EngineMode) => State> = {
     "aws:index/getPartition:getPartition": () => {
         const partition = partitionOf(region());
         return { partition, id: partition, dnsSuffix: partition === "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com" };
+    },
+    // An existing VPC's subnet (ids from config): a /24 in 10.1.0.0/16 derived from the id.
+    "aws:ec2/getSubnet:getSubnet": (_mode, args) => {
+        const id = String(args.id);
+        const third = [...id].reduce((n, c) => (n + c.charCodeAt(0)) % 256, 0);
+        return { id, cidrBlock: `10.1.${third}.0/24`, vpcId: "vpc-0123456789abcdef0" };
     },
 };
 
@@ -137,7 +143,7 @@ export function mocksFor(mode: EngineMode): pulumi.runtime.Mocks {
             const answer = invokes[args.token];
             if (!answer)
                 throw new Error(`mock engine: no answer for invoke ${args.token}; add one to harness/mocks.ts`);
-            return answer(mode);
+            return answer(mode, args.inputs as State);
         },
     };
 }

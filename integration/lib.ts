@@ -163,6 +163,11 @@ export function integrationOverrides(project: string, stackName: string): Record
         [`${project}:cluster.name`]: stackName,
         [`${project}:cluster.deletionProtection`]: false,
         [`${project}:registry.forceDelete`]: true,
+        // No edge: the base stack's hostname and zone belong to it. A second ExternalDNS (another
+        // owner id) cannot take over its record, and a second certificate for the same name only
+        // spends the Let's Encrypt rate limit.
+        [`${project}:edge.zones`]: [],
+        [`${project}:checkout.hostname`]: "",
     };
 }
 

@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { MANAGED_ENV } from "../components/checkout/spec";
+import { zoneFor } from "../components/addons/route53";
 import { vpcLayoutProblem } from "../components/network";
 import { Location, PathElement, StackFileLocator } from "./locate";
 import {
@@ -370,7 +371,7 @@ function crossChecks(c: RawConfig, problems: Problems, ns: (n: string) => string
     ) => {
         if (keys && !ok()) problems.add(ns(area), [field], message(), { v: value() });
     };
-    const { nodes, checkout, cluster, network, certManager } = c;
+    const { nodes, checkout, cluster, network } = c;
     rule(
         valid("nodes", "minSize", "desiredSize"),
         () => nodes.desiredSize >= nodes.minSize,
@@ -503,17 +504,45 @@ function crossChecks(c: RawConfig, problems: Problems, ns: (n: string) => string
                 () => network[field],
             );
     }
-    const dns01 = valid("certManager", "solver") && certManager.solver === "dns01";
+    // The edge: a hostname needs a zone to be served from, and a zone a hostname to serve.
+    if (valid("edge", "zones") && valid("checkout", "hostname")) {
+        const zones = c.edge.zones;
+        const names = zones.map((z) => z.name).join(", ");
+        rule(
+            true,
+            () => zones.length > 0 || checkout.hostname === "",
+            "checkout",
+            "hostname",
+            () =>
+                "is only used with an edge, and edge.zones is empty (no Gateway): remove it or list its zone in edge.zones",
+            () => checkout.hostname,
+        );
+        rule(
+            zones.length > 0,
+            () => checkout.hostname !== "",
+            "checkout",
+            "hostname",
+            () => `is required when edge.zones lists a zone (${names}): the Gateway serves checkout at it`,
+            () => checkout.hostname,
+        );
+        rule(
+            zones.length > 0 && checkout.hostname !== "",
+            () => zoneFor(checkout.hostname, zones) !== undefined,
+            "checkout",
+            "hostname",
+            () => `must be inside one of edge.zones (${names}): its certificate and DNS record are made there`,
+            () => checkout.hostname,
+        );
+    }
+    // ExternalDNS's txtOwnerId is the cluster name; the TXT registry allows 63 characters.
     rule(
-        valid("certManager", "solver", "hostedZoneId"),
-        () => dns01 === (certManager.hostedZoneId !== ""),
-        "certManager",
-        "hostedZoneId",
+        valid("edge", "zones") && valid("cluster", "name") && c.edge.zones.length > 0,
+        () => cluster.name.length <= 63,
+        "cluster",
+        "name",
         () =>
-            dns01
-                ? "is required when certManager.solver is dns01"
-                : "is only used when certManager.solver is dns01 (solver is http01)",
-        () => certManager.hostedZoneId,
+            "must be at most 63 characters when edge.zones lists a zone: it is ExternalDNS's txtOwnerId, the owner of the stack's DNS records",
+        () => cluster.name,
     );
     if (valid("checkout", "extraEnv"))
         for (const name of Object.keys(checkout.extraEnv)) {
@@ -587,7 +616,7 @@ function exampleWarnings(
 }
 
 function assemble(c: RawConfig, project: string, stack: string, region: string) {
-    const { network: n, certManager: cm, checkout: co } = c;
+    const { network: n, checkout: co } = c;
     return {
         project,
         stack,
@@ -625,16 +654,23 @@ function assemble(c: RawConfig, project: string, stack: string, region: string) 
         nodes: c.nodes,
         registry: c.registry,
         logs: c.logs,
-        certManager: {
-            replicas: cm.replicas,
-            acmeEmail: cm.acmeEmail,
-            solver:
-                cm.solver === "dns01"
-                    ? { type: "dns01" as const, hostedZoneId: cm.hostedZoneId }
-                    : { type: "http01" as const, ingressClass: cm.ingressClass },
-        },
+        certManager: c.certManager,
+        /** Absent when edge.zones is empty: no edge at all. */
+        edge:
+            c.edge.zones.length > 0
+                ? {
+                      zones: c.edge.zones,
+                      issuer: c.edge.issuer,
+                      externalDnsPolicy: c.edge.externalDnsPolicy,
+                      /** The cluster name: unique per stack, and fixed for the life of its records. */
+                      txtOwnerId: c.cluster.name,
+                  }
+                : undefined,
+        telemetry: c.telemetry,
         checkout: {
             namespace: co.namespace,
+            /** Absent without an edge (edge.zones empty). */
+            hostname: co.hostname === "" ? undefined : co.hostname,
             imageTag: co.imageTag,
             minReplicas: co.minReplicas,
             maxReplicas: co.maxReplicas,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { hostnameProblem, zoneIdProblem, zoneNameProblem } from "../components/addons/route53";
 
 /**
  * Every configuration key the program reads, declared once: its Pulumi type, description, default,
@@ -95,8 +96,6 @@ const int = (min: number, max: number) =>
         .min(min, { error: `must be >= ${min}` })
         .max(max, { error: `must be <= ${max}` });
 
-const nonEmpty = z.string().trim().min(1, { error: "must not be empty" });
-
 const cidr = z.cidrv4({ error: "must be an IPv4 CIDR block such as 10.0.0.0/16" });
 
 /** RFC 1918 and the shared (CGNAT) range: where a VPC or a network connected to it can live. */
@@ -163,6 +162,22 @@ const egressRule = z.strictObject(
     { error: "must be a map of {name, cidr, port, protocol?}" },
 );
 
+const hostedZone = z.strictObject(
+    {
+        id: z
+            .string({ error: "must be a Route53 hosted zone id such as Z0123456789ABCDEFGHIJ" })
+            .superRefine((id, ctx) => {
+                const problem = zoneIdProblem(id);
+                if (problem) ctx.addIssue({ code: "custom", input: id, message: problem });
+            }),
+        name: z.string({ error: "must be the zone's domain such as example.com" }).superRefine((name, ctx) => {
+            const problem = zoneNameProblem(name);
+            if (problem) ctx.addIssue({ code: "custom", input: name, message: problem });
+        }),
+    },
+    { error: "must be a map of {id, name}" },
+);
+
 /**
  * The configuration. Top-level entries are areas (stored as one object each) or, for `tags`, a
  * single key. Field order here is the order of Pulumi.yaml and of the README.
@@ -223,7 +238,7 @@ export const SCHEMA = {
             }),
             {
                 description:
-                    "EKS cluster name; also names the control-plane log group /aws/eks/<name>/cluster. Required.",
+                    "EKS cluster name; also names the control-plane log group /aws/eks/<name>/cluster, and is ExternalDNS's txtOwnerId (the owner of the stack's DNS records; at most 63 characters with edge.zones). Required.",
             },
         ),
         upgradePolicy: string(oneOf(["STANDARD", "EXTENDED"]), {
@@ -397,23 +412,41 @@ export const SCHEMA = {
             description: "Email for the Let's Encrypt ACME account (expiry notices). Required.",
             example: true,
         }),
-        solver: string(oneOf(["http01", "dns01"]), {
-            description:
-                "ACME challenge solver of the ClusterIssuers: http01 (through an ingress class) or dns01 (Route53, needs certManager.hostedZoneId).",
-            default: "http01",
-        }),
-        hostedZoneId: string(
-            z.string().regex(/^(Z[A-Z0-9]{4,31})?$/, {
-                error: "must be a Route53 hosted zone id such as Z0123456789ABCDEFGHIJ",
+    }),
+
+    edge: new Area("The way in from the internet: Route53 zones, the Gateway's certificates, DNS records", {
+        zones: objects(
+            z.array(hostedZone, { error: "must be a list of {id, name}" }).superRefine((zones, ctx) => {
+                for (const field of ["id", "name"] as const)
+                    zones.forEach((zone, i) => {
+                        const first = zones.findIndex((z) => z[field] === zone[field]);
+                        if (first !== i)
+                            ctx.addIssue({
+                                code: "custom",
+                                path: [i, field],
+                                input: zone[field],
+                                message: `repeats the ${field} of edge.zones[${first}]: list each zone once`,
+                            });
+                    });
             }),
+            Object.keys(hostedZone.shape),
             {
                 description:
-                    "Route53 hosted zone for DNS01; cert-manager's IAM role may change records in this zone only.",
-                default: "",
+                    "Public Route53 hosted zones the edge may use: a list of {id, name} (zone id such as Z0123456789ABCDEFGHIJ, domain such as example.com). cert-manager answers DNS01 challenges and ExternalDNS writes records in these zones only. Empty: no edge at all (no load balancer controller, Gateway, ExternalDNS or ClusterIssuers; services are reachable only inside the cluster).",
+                default: [],
                 example: true,
             },
         ),
-        ingressClass: string(nonEmpty, { description: "Ingress class the HTTP01 solver uses.", default: "alb" }),
+        issuer: string(oneOf(["staging", "production"]), {
+            description:
+                "Let's Encrypt environment of the Gateway's certificates: staging (untrusted certificates, generous rate limits) or production.",
+            default: "production",
+        }),
+        externalDnsPolicy: string(oneOf(["sync", "upsert-only"]), {
+            description:
+                "ExternalDNS policy: sync (also deletes the records it owns once their route is gone, so a removed hostname or a destroyed stack leaves no record behind) or upsert-only (never deletes). Records are owned through TXT records under the txtOwnerId, which is cluster.name.",
+            default: "sync",
+        }),
     }),
 
     checkout: new Area("The checkout-service workload", {
@@ -425,6 +458,24 @@ export const SCHEMA = {
                     error: "must not be default or a kube-* system namespace",
                 }),
             { description: "Namespace of the checkout-service workload.", default: "checkout" },
+        ),
+        hostname: string(
+            z.string().superRefine((h, ctx) => {
+                const problem =
+                    h === "" ? undefined : (hostnameProblem(h) ?? (h.startsWith("*.") ? "is a wildcard" : undefined));
+                if (problem)
+                    ctx.addIssue({
+                        code: "custom",
+                        input: h,
+                        message: `${problem}: give the one host name checkout is served at, such as checkout.example.com`,
+                    });
+            }),
+            {
+                description:
+                    'Host name checkout-service is served at over HTTPS, inside one of edge.zones (its own listener and certificate on the Gateway, and its DNS record). Required when edge.zones lists a zone; "" without an edge.',
+                default: "",
+                example: true,
+            },
         ),
         imageTag: string(imageTagSchema, {
             description:
@@ -464,6 +515,19 @@ export const SCHEMA = {
                 error: "must be a map of ENV_NAME to string value",
             }),
             { description: "Extra non-secret environment variables: a map of NAME to string value.", default: {} },
+        ),
+    }),
+
+    telemetry: new Area("Metrics and SLO alerts (Amazon Managed Service for Prometheus)", {
+        alertEmails: list(
+            z
+                .array(z.email({ error: "must be an email address" }), { error: "must be a list of email addresses" })
+                .min(1, { error: "must list at least one email address (the SLO alerts go there)" }),
+            {
+                description:
+                    "Email addresses the SLO alerts go to (each an SNS subscription, confirmed from the message AWS sends). Required.",
+                example: true,
+            },
         ),
     }),
 } as const;
@@ -515,5 +579,5 @@ export const EXAMPLE_VALUES: readonly { readonly pattern: RegExp; readonly what:
         what: "a documentation address range (RFC 5737)",
     },
     { pattern: /(^|[@./\s])example\.(com|org|net)\b/i, what: "a documentation domain (RFC 2606)" },
-    { pattern: /\bZ0123456789ABCDEFGHIJ\b/, what: "this repository's placeholder Route53 zone id" },
+    { pattern: /\bZ0123456789[A-Z]{10}\b/, what: "this repository's placeholder Route53 zone ids" },
 ];

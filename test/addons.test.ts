@@ -447,9 +447,11 @@ describe("add-on components under the mock engine", () => {
 
     it("EnvoyGateway + EdgeGateway: every custom resource waits for its CRDs; EnvoyProxy before class before Gateway; two Gateways do not collide", async () => {
         let edges: EdgeGateway[] = [];
+        let crdsOf: GatewayApiCrds | undefined;
         const run = await components(() => {
             const { nodes } = fakeCluster();
             const crds = new GatewayApiCrds("crds");
+            crdsOf = crds;
             const lbc = new Stub(RELEASE, "lbc-release", {});
             const issuer = new Stub(CR("ClusterIssuer"), "issuer", {});
             const controller = new EnvoyGateway("eg", { crds, dependsOn: [nodes] });
@@ -513,20 +515,23 @@ describe("add-on components under the mock engine", () => {
         assert.strictEqual(at(cls.props, "spec.controllerName"), ENVOY_GATEWAY.controllerName);
 
         const [a, b] = edges;
-        // The name is the Gateway's output, so a route built from it waits for the Gateway.
+        // The name is the Gateway's output, and the route also waits for the CRDs and the Gateway.
         const resolved = (v: pulumi.Input<string>) =>
             new Promise<string>((resolve) => pulumi.output(v).apply((x) => resolve(x)));
         assert.ok(pulumi.Output.isInstance(a.routes.parentRef.name));
+        const { dependsOn, ...target } = a.routes;
         assert.deepStrictEqual(
-            { ...a.routes, parentRef: { ...a.routes.parentRef, name: await resolved(a.routes.parentRef.name) } },
+            { ...target, parentRef: { ...target.parentRef, name: await resolved(target.parentRef.name) } },
             {
                 parentRef: { name: "edge", namespace: "gateway" },
                 dataPlane: { namespace: "envoy-gateway-system", podLabels: envoyProxyPodLabels("gateway", "edge") },
             },
         );
-        const ref = b.routeFor("b.shop.example.org").parentRef;
+        assert.deepStrictEqual(dependsOn, [crdsOf, a.gateway]);
+        const routeB = b.routeFor("b.shop.example.org");
+        assert.strictEqual(routeB.dependsOn[1], b.gateway);
         assert.deepStrictEqual(
-            { ...ref, name: await resolved(ref.name) },
+            { ...routeB.parentRef, name: await resolved(routeB.parentRef.name) },
             { name: "public", namespace: "gateway-b", sectionName: "https-b-shop-example-org" },
         );
         assert.throws(() => a.routeFor("nope.example.com"), /serves checkout.example.com/);

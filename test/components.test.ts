@@ -260,6 +260,11 @@ describe("components under the mock engine", () => {
             "subnet-a",
             "subnet-b",
         ]);
+        // Read back from EC2, one per subnet (the mock answers a /24 per id).
+        assert.deepStrictEqual(
+            await Promise.all(net!.privateSubnetCidrs.map((c) => new Promise((resolve) => c.apply(resolve)))),
+            ["10.1.31.0/24", "10.1.32.0/24"],
+        );
     });
 
     it("Network sizes the VPC's subnets from its AZ block and tags them for load balancers", async () => {

@@ -54,7 +54,14 @@ describe("config: the stack files", () => {
         assert.deepStrictEqual(c.checkout.egress, [
             { name: "postgres", cidr: "10.0.0.0/16", port: 5432, protocol: "TCP" },
         ]);
-        assert.deepStrictEqual(c.certManager.solver, { type: "http01", ingressClass: "alb" });
+        assert.deepStrictEqual(c.edge, {
+            zones: [{ id: "Z0123456789KLMNOPQRST", name: "dev.example.com" }],
+            issuer: "staging",
+            externalDnsPolicy: "sync",
+            txtOwnerId: "checkout-dev",
+        });
+        assert.strictEqual(c.checkout.hostname, "checkout.dev.example.com");
+        assert.deepStrictEqual(c.telemetry.alertEmails, ["platform-oncall@example.com"]);
         assert.strictEqual(c.logs.retentionInDays, 30);
         assert.strictEqual(c.checkout.imageTag, "1.4.2");
     });
@@ -66,7 +73,13 @@ describe("config: the stack files", () => {
         assert.deepStrictEqual(c.cluster.api.privateAccessCidrs, ["10.0.0.0/16"]);
         assert.strictEqual(c.cluster.logTypes.length, 5);
         assert.strictEqual(c.logs.retentionInDays, 365);
-        assert.deepStrictEqual(c.certManager.solver, { type: "dns01", hostedZoneId: "Z0123456789ABCDEFGHIJ" });
+        assert.deepStrictEqual(c.edge, {
+            zones: [{ id: "Z0123456789ABCDEFGHIJ", name: "example.com" }],
+            issuer: "production",
+            externalDnsPolicy: "sync",
+            txtOwnerId: "checkout-prod",
+        });
+        assert.strictEqual(c.checkout.hostname, "checkout.example.com");
         assert.strictEqual(c.checkout.minReplicas, 3);
         assert.strictEqual(c.checkout.egress.length, 2);
     });
@@ -80,16 +93,19 @@ describe("config: the stack files", () => {
     it("warns about every example value, naming the key and its line", () => {
         assert.deepStrictEqual(run("dev", stackText("dev")).warnings, [
             'Pulumi.dev.yaml:36: checkout-platform:certManager.acmeEmail holds an example value, a documentation domain (RFC 2606): "platform-team@example.com". Replace it before the first `pulumi up`.',
+            'Pulumi.dev.yaml:44: checkout-platform:checkout.hostname holds an example value, a documentation domain (RFC 2606): "checkout.dev.example.com". Replace it before the first `pulumi up`.',
             'Pulumi.dev.yaml:9: checkout-platform:cluster.adminRoleArns holds an example value, an AWS documentation account id: "arn:aws:iam::111111111111:role/platform-admin". Replace it before the first `pulumi up`.',
             'Pulumi.dev.yaml:12: checkout-platform:cluster.bootstrapRoleArn holds an example value, an AWS documentation account id: "arn:aws:iam::111111111111:role/platform-admin". Replace it before the first `pulumi up`.',
             'Pulumi.dev.yaml:10: checkout-platform:cluster.deployRoleArn holds an example value, an AWS documentation account id: "arn:aws:iam::111111111111:role/platform-deploy". Replace it before the first `pulumi up`.',
             'Pulumi.dev.yaml:11: checkout-platform:cluster.previewRoleArn holds an example value, an AWS documentation account id: "arn:aws:iam::111111111111:role/platform-preview". Replace it before the first `pulumi up`.',
             'Pulumi.dev.yaml:15: checkout-platform:cluster.publicAccessCidrs holds an example value, a documentation address range (RFC 5737): "203.0.113.0/24". Replace it before the first `pulumi up`.',
+            'Pulumi.dev.yaml:39: checkout-platform:edge.zones holds an example value, this repository\'s placeholder Route53 zone ids: "Z0123456789KLMNOPQRST". Replace it before the first `pulumi up`.',
+            'Pulumi.dev.yaml:56: checkout-platform:telemetry.alertEmails holds an example value, a documentation domain (RFC 2606): "platform-oncall@example.com". Replace it before the first `pulumi up`.',
         ]);
         const real = stackText("prod")
             .replaceAll("222222222222", "409876543210")
-            .replace("platform-team@example.com", "platform@acme.io")
-            .replace("Z0123456789ABCDEFGHIJ", "Z08172635ABCDEFXYZ");
+            .replace("Z0123456789ABCDEFGHIJ", "Z08172635ABCDEFXYZ")
+            .replaceAll("example.com", "acme.io");
         assert.deepStrictEqual(run("prod", real).warnings, [], "real values draw no warning");
         assert.deepStrictEqual(
             run(
@@ -219,7 +235,7 @@ describe("config: keys, areas and namespaces no part of the program reads", () =
         assert.deepStrictEqual(
             problemsOf(() => run("dev", stackText("dev"), { database: "x" })),
             [
-                "checkout-platform:database is not a configuration key of this program (keys: tags, network, cluster, nodes, registry, logs, certManager, checkout)",
+                "checkout-platform:database is not a configuration key of this program (keys: tags, network, cluster, nodes, registry, logs, certManager, edge, checkout, telemetry)",
             ],
         );
     });
@@ -277,7 +293,10 @@ describe("config: bad values are rejected with the key, the value as written and
     const ns = PROJECT;
     // An override equal to what the file holds is located there (the value is the file's).
     const at = (needle: string) => `Pulumi.dev.yaml:${lineOf(stackText("dev"), needle)}: `;
-    const cases: { what: string; stack?: string; set: Record<string, unknown>; error: string }[] = [
+    type Case = { what: string; stack?: string; set: Record<string, unknown> } & (
+        { error: string } | { errors: string[] }
+    );
+    const cases: Case[] = [
         {
             what: "missing required key",
             set: { "checkout.imageTag": undefined },
@@ -500,14 +519,92 @@ describe("config: bad values are rejected with the key, the value as written and
             error: `${ns}:network.vpcId is only used when network.mode is existing (network.mode is create); got "vpc-0123456789abcdef0"`,
         },
         {
-            what: "dns01 without zone",
-            set: { "certManager.solver": "dns01" },
-            error: `${ns}:certManager.hostedZoneId is required when certManager.solver is dns01; got ""`,
+            what: "hostname outside every zone",
+            set: { "checkout.hostname": "checkout.example.org" },
+            error: `${ns}:checkout.hostname must be inside one of edge.zones (dev.example.com): its certificate and DNS record are made there; got "checkout.example.org"`,
         },
         {
-            what: "zone with http01",
-            set: { "certManager.hostedZoneId": "Z0123456789ABCDEFGHIJ" },
-            error: `${ns}:certManager.hostedZoneId is only used when certManager.solver is dns01 (solver is http01); got "Z0123456789ABCDEFGHIJ"`,
+            what: "hostname in a parent domain of the zone",
+            set: { "checkout.hostname": "checkout.example.com" },
+            error: `${ns}:checkout.hostname must be inside one of edge.zones (dev.example.com): its certificate and DNS record are made there; got "checkout.example.com"`,
+        },
+        {
+            what: "zones without a hostname",
+            set: { "checkout.hostname": undefined },
+            error: `${ns}:checkout.hostname is required when edge.zones lists a zone (dev.example.com): the Gateway serves checkout at it; got ""`,
+        },
+        {
+            what: "hostname without zones",
+            set: { "edge.zones": [] },
+            error: `${at("hostname:")}${ns}:checkout.hostname is only used with an edge, and edge.zones is empty (no Gateway): remove it or list its zone in edge.zones; got checkout.dev.example.com`,
+        },
+        {
+            what: "wildcard hostname",
+            set: { "checkout.hostname": "*.dev.example.com" },
+            error: `${ns}:checkout.hostname is a wildcard: give the one host name checkout is served at, such as checkout.example.com; got "*.dev.example.com"`,
+        },
+        {
+            what: "hostname in upper case",
+            set: { "checkout.hostname": "Checkout.dev.example.com" },
+            error: `${ns}:checkout.hostname is not a lowercase DNS name (letters, digits, '-', optional leading '*.'): give the one host name checkout is served at, such as checkout.example.com; got "Checkout.dev.example.com"`,
+        },
+        {
+            what: "zone id with the /hostedzone/ prefix",
+            set: { "edge.zones": [{ id: "/hostedzone/Z0123456789KLMNOPQRST", name: "dev.example.com" }] },
+            error: `${ns}:edge.zones[0].id is not a Route53 zone id (Z followed by A-Z0-9); got "/hostedzone/Z0123456789KLMNOPQRST"`,
+        },
+        {
+            what: "zone name with a trailing dot",
+            set: { "edge.zones": [{ id: "Z0123456789KLMNOPQRST", name: "dev.example.com." }] },
+            error: `${ns}:edge.zones[0].name is not a lowercase domain name without a trailing dot; got "dev.example.com."`,
+        },
+        {
+            what: "zone without its id",
+            set: { "edge.zones": [{ name: "dev.example.com" }] },
+            error: `${ns}:edge.zones[0].id is required`,
+        },
+        {
+            what: "zone listed twice",
+            set: {
+                "edge.zones": [
+                    { id: "Z0123456789KLMNOPQRST", name: "dev.example.com" },
+                    { id: "Z0123456789KLMNOPQRST", name: "shop.example.com" },
+                ],
+            },
+            error: `${ns}:edge.zones[1].id repeats the id of edge.zones[0]: list each zone once; got "Z0123456789KLMNOPQRST"`,
+        },
+        {
+            what: "zone entry with a misspelt field",
+            set: { "edge.zones": [{ id: "Z0123456789KLMNOPQRST", nme: "dev.example.com" }] },
+            errors: [
+                `${ns}:edge.zones[0].name is required`,
+                `${ns}:edge.zones[0].nme is not a field of a edge.zones entry; did you mean name?`,
+            ],
+        },
+        {
+            what: "issuer",
+            set: { "edge.issuer": "letsencrypt-staging" },
+            error: `${ns}:edge.issuer must be one of staging, production; got "letsencrypt-staging"`,
+        },
+        {
+            what: "ExternalDNS policy",
+            set: { "edge.externalDnsPolicy": "create-only" },
+            error: `${ns}:edge.externalDnsPolicy must be one of sync, upsert-only; got "create-only"`,
+        },
+        {
+            what: "cluster name too long to be ExternalDNS's owner id",
+            set: { "cluster.name": `checkout-${"x".repeat(55)}` },
+            error: `${ns}:cluster.name must be at most 63 characters when edge.zones lists a zone: it is ExternalDNS's txtOwnerId, the owner of the stack's DNS records; got "checkout-${"x".repeat(55)}"`,
+        },
+        {
+            what: "alert email",
+            set: { "telemetry.alertEmails": ["oncall"] },
+            error: `${ns}:telemetry.alertEmails[0] must be an email address; got "oncall"`,
+        },
+        {
+            what: "no alert email",
+            set: { "telemetry.alertEmails": [] },
+            error: `${ns}:telemetry.alertEmails must list at least one email address (the SLO alerts go there); got []`,
         },
         {
             what: "ACME email",
@@ -559,7 +656,7 @@ describe("config: bad values are rejected with the key, the value as written and
     for (const c of cases) {
         it(c.what, () => {
             const problems = problemsOf(() => load(c.stack ?? "dev", c.set));
-            assert.deepStrictEqual(problems, [c.error]);
+            assert.deepStrictEqual(problems, "error" in c ? [c.error] : c.errors);
         });
     }
 
@@ -610,7 +707,17 @@ describe("config: bad values are rejected with the key, the value as written and
 
 describe("config: the schema is the one declaration", () => {
     it("declares areas and keys the way Pulumi.yaml and the stack files use them", () => {
-        assert.deepStrictEqual(AREAS, ["network", "cluster", "nodes", "registry", "logs", "certManager", "checkout"]);
+        assert.deepStrictEqual(AREAS, [
+            "network",
+            "cluster",
+            "nodes",
+            "registry",
+            "logs",
+            "certManager",
+            "edge",
+            "checkout",
+            "telemetry",
+        ]);
         for (const k of DECLARED_KEYS) {
             assert.ok(k.spec.description.length > 10, `description of ${k.path}`);
             if (k.spec.type === "array") assert.ok(k.spec.items, `items of ${k.path}`);
@@ -641,11 +748,13 @@ describe("config: the program itself", () => {
             run.warnings.map((w) => /^(Pulumi\.prod\.yaml:\d+): (\S+) holds an example value/.exec(w)?.slice(1)),
             [
                 ["Pulumi.prod.yaml:19", "checkout-platform:certManager.acmeEmail"],
-                ["Pulumi.prod.yaml:21", "checkout-platform:certManager.hostedZoneId"],
+                ["Pulumi.prod.yaml:25", "checkout-platform:checkout.hostname"],
                 ["Pulumi.prod.yaml:7", "checkout-platform:cluster.adminRoleArns"],
                 ["Pulumi.prod.yaml:10", "checkout-platform:cluster.bootstrapRoleArn"],
                 ["Pulumi.prod.yaml:8", "checkout-platform:cluster.deployRoleArn"],
                 ["Pulumi.prod.yaml:9", "checkout-platform:cluster.previewRoleArn"],
+                ["Pulumi.prod.yaml:22", "checkout-platform:edge.zones"],
+                ["Pulumi.prod.yaml:38", "checkout-platform:telemetry.alertEmails"],
             ],
         );
     });

@@ -117,12 +117,14 @@ describe("docs: the README's generated blocks", () => {
                 .map((l) => /^- `([^`]+)` \(([^)]+)\)/.exec(l)?.slice(1)),
             [
                 ["certManager.acmeEmail", "dev, prod"],
-                ["certManager.hostedZoneId", "prod"],
+                ["checkout.hostname", "dev, prod"],
                 ["cluster.adminRoleArns", "dev, prod"],
                 ["cluster.bootstrapRoleArn", "dev, prod"],
                 ["cluster.deployRoleArn", "dev, prod"],
                 ["cluster.previewRoleArn", "dev, prod"],
                 ["cluster.publicAccessCidrs", "dev"],
+                ["edge.zones", "dev, prod"],
+                ["telemetry.alertEmails", "dev, prod"],
             ],
         );
     });

@@ -151,6 +151,7 @@ describe("integration run helpers", () => {
             assert.deepEqual(config["checkout-platform:checkout"].objectValue, {
                 imageTag: "1.4.2",
                 egress: [{ name: "postgres", port: 5432 }],
+                hostname: "",
             });
             assert.deepEqual(config["checkout-platform:dbPassword"], { value: "s3cret", secret: true });
         });
@@ -168,6 +169,15 @@ describe("integration run helpers", () => {
                 forceDelete: true,
                 keepTaggedImages: 10,
             });
+        });
+
+        it("builds no edge: the base stack's hostname and zone stay the base stack's", () => {
+            const { config } = stackConfigFromYaml(
+                fs.readFileSync(path.join(__dirname, "..", "Pulumi.dev.yaml"), "utf8"),
+                opts,
+            );
+            assert.deepEqual((config["checkout-platform:edge"].objectValue as Record<string, unknown>).zones, []);
+            assert.equal((config["checkout-platform:checkout"].objectValue as Record<string, unknown>).hostname, "");
         });
 
         it("applies PULUMI_IT_CONFIG overrides by path, keeping a secret key secret", () => {

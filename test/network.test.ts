@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { Network, subnetFitProblem, subnetMasks, vpcLayoutProblem } from "../components/network";
+import { Network, privateSubnetCidrs, subnetFitProblem, subnetMasks, vpcLayoutProblem } from "../components/network";
 import { runWithMocks } from "../harness/engine";
 import { loadConfig } from "../stacks/config";
 import { stackConfig } from "../harness/stack-config";
@@ -63,6 +63,26 @@ describe("network: subnet masks against awsx's allocator", () => {
             });
             assert.ok(m.private <= 28 && m.public <= 28, "EC2 creates subnets of /28 or larger");
         }
+    });
+
+    it("privateSubnetCidrs names the private subnet awsx lays out in each AZ, before the VPC exists", () => {
+        const dotted = (n: number) => [24, 16, 8, 0].map((b) => Math.floor(n / 2 ** b) % 256).join(".");
+        for (const base of [
+            [10, 0],
+            [172, 16],
+        ])
+            for (const { prefix, azCount } of grid) {
+                const m = subnetMasks(prefix, azCount);
+                const start = (base[0] * 256 + base[1]) * 2 ** 16;
+                const subnets = awsxAllocate(prefix, azCount, [m.private, m.public]) as [number, number][];
+                const expected = subnets
+                    .filter((_, i) => i % 2 === 0)
+                    .map(([a]) => `${dotted(start + a)}/${m.private}`);
+                assert.deepStrictEqual(privateSubnetCidrs(`${base[0]}.${base[1]}.0.0/${prefix}`, azCount), expected);
+            }
+        assert.deepStrictEqual(privateSubnetCidrs("10.0.0.0/16", 3), ["10.0.0.0/19", "10.0.64.0/19", "10.0.128.0/19"]);
+        // A CIDR written with host bits is the block awsx normalises it to.
+        assert.deepStrictEqual(privateSubnetCidrs("10.0.5.0/16", 2), ["10.0.0.0/18", "10.0.128.0/18"]);
     });
 
     it("the masks are half and a sixteenth of the AZ block", () => {

@@ -4,6 +4,7 @@ import { ProgramRun, lastRunResources, runProgram } from "../harness/engine";
 import { FAKE_ACCOUNT } from "../harness/mocks";
 import { EKS_VERSIONS } from "../components/eks-versions";
 import { at, byUrn, find, ofType, typeCounts } from "./helpers";
+import { synthesize } from "../scripts/lib/synthesize";
 import { stackRun } from "./shared-runs";
 
 const T = {
@@ -22,9 +23,30 @@ const T = {
     deployment: "kubernetes:apps/v1:Deployment",
     hpa: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
     k8sProvider: "pulumi:providers:kubernetes",
+    podIdentity: "aws:eks/podIdentityAssociation:PodIdentityAssociation",
+    rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+    gateway: "kubernetes:gateway.networking.k8s.io/v1:Gateway",
+    httpRoute: "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
+    netpol: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+    service: "kubernetes:core/v1:Service",
+    scraper: "aws:amp/scraper:Scraper",
 };
 
-const runs: Record<string, ProgramRun> = {};
+/** What each stack file sets for the edge (Pulumi.<stack>.yaml). */
+const EDGE: Record<string, { zone: { id: string; name: string }; hostname: string; issuer: string }> = {
+    dev: {
+        zone: { id: "Z0123456789KLMNOPQRST", name: "dev.example.com" },
+        hostname: "checkout.dev.example.com",
+        issuer: "letsencrypt-staging",
+    },
+    prod: {
+        zone: { id: "Z0123456789ABCDEFGHIJ", name: "example.com" },
+        hostname: "checkout.example.com",
+        issuer: "letsencrypt-production",
+    },
+};
+
+const runs: Record<string, ProgramRun & { warnings: readonly string[] }> = {};
 before(async function () {
     this.timeout(60_000);
     runs.dev = await stackRun("dev");
@@ -190,14 +212,14 @@ for (const stack of ["dev", "prod"]) {
                 assert.ok(r.provider?.startsWith(providers[0].urn + "::"), `${r.type} ${r.name} uses ${r.provider}`);
         });
 
-        it("creates the ClusterIssuers (DNS01 stacks only) only after the cert-manager release", () => {
+        it("creates the ClusterIssuers (DNS01 in edge.zones) only after the cert-manager release", () => {
             const release = find(run(), T.release, "cert-manager-release");
             const issuers = ofType(run(), T.issuer);
-            // Without a hosted zone there is no solver: HTTP01 through an unserved ingress class was removed.
-            assert.deepStrictEqual(
-                issuers.map((i) => at(i.props, "metadata.name")).sort(),
-                stack === "dev" ? [] : ["letsencrypt-production", "letsencrypt-staging"],
-            );
+            // Both stacks have a zone; without one there is no solver (HTTP01 was removed).
+            assert.deepStrictEqual(issuers.map((i) => at(i.props, "metadata.name")).sort(), [
+                "letsencrypt-production",
+                "letsencrypt-staging",
+            ]);
             for (const i of issuers)
                 assert.ok(i.dependencies.includes(release.urn), `${i.name} depends on the release`);
             assert.strictEqual(release.props.name, "cert-manager");
@@ -219,8 +241,10 @@ for (const stack of ["dev", "prod"]) {
 
         it("exports the outputs, the kubeconfig as a secret", async () => {
             assert.deepStrictEqual(Object.keys(run().outputs).sort(), [
+                "alertTopicArn",
                 "checkoutNamespace",
                 "checkoutServiceName",
+                "checkoutUrl",
                 "clusterIssuers",
                 "clusterName",
                 "clusterSecurityGroupId",
@@ -228,9 +252,11 @@ for (const stack of ["dev", "prod"]) {
                 "kubeconfig",
                 "logGroupNames",
                 "oidcProviderArn",
+                "prometheusEndpoint",
                 "vpcId",
             ]);
             assert.strictEqual(run().outputs.clusterName, `checkout-${stack}`);
+            assert.strictEqual(run().outputs.checkoutUrl, `https://${EDGE[stack].hostname}`);
             assert.strictEqual(run().outputs.checkoutServiceName, "checkout-service");
             assert.deepStrictEqual(run().outputs.logGroupNames, [
                 `/aws/eks/checkout-${stack}/cluster`,
@@ -244,12 +270,214 @@ for (const stack of ["dev", "prod"]) {
     });
 }
 
+/** The private subnets of the mock VPC (10.0.0.0/16 over 3 AZs) and where awsx lays them out. */
+const PRIVATE_SUBNETS = ["subnet-01000000000000000", "subnet-01100000000000000", "subnet-01200000000000000"];
+const PRIVATE_CIDRS = ["10.0.0.0/19", "10.0.64.0/19", "10.0.128.0/19"];
+
+type Listener = { name: string; protocol: string; hostname?: string; allowedRoutes?: unknown };
+
+/** Whether a listener's allowedRoutes admits routes from `namespace` (Gateway API: default Same). */
+function admits(l: Listener, namespace: string, gatewayNamespace: string): boolean {
+    const from = at(l.allowedRoutes, "namespaces.from") ?? "Same";
+    if (from === "All") return true;
+    if (from === "Same") return namespace === gatewayNamespace;
+    const labels = at(l.allowedRoutes, "namespaces.selector.matchLabels") as Record<string, string> | undefined;
+    return labels?.["kubernetes.io/metadata.name"] === namespace;
+}
+
+for (const stack of ["dev", "prod"]) {
+    describe(`program (${stack}): from the hostname through the Gateway to the checkout pods`, () => {
+        const run = () => runs[stack];
+        const e = EDGE[stack];
+
+        it("ExternalDNS writes the route's records in the configured zone only, owned by the stack's cluster name", () => {
+            const release = find(run(), T.release, "external-dns-release");
+            assert.deepStrictEqual(at(release.props, "values.sources"), ["gateway-httproute"]);
+            assert.deepStrictEqual(at(release.props, "values.domainFilters"), [e.zone.name]);
+            assert.deepStrictEqual(at(release.props, "values.extraArgs.zone-id-filter"), [e.zone.id]);
+            assert.strictEqual(at(release.props, "values.txtOwnerId"), `checkout-${stack}`);
+            assert.strictEqual(at(release.props, "values.policy"), "sync");
+            const policy = json(find(run(), T.rolePolicy, "external-dns-policy").props.policy) as {
+                Statement: { Action: unknown; Resource: unknown }[];
+            };
+            assert.deepStrictEqual(
+                policy.Statement.filter((st) => st.Action === "route53:ChangeResourceRecordSets").map(
+                    (st) => st.Resource,
+                ),
+                [[`arn:aws:route53:::hostedzone/${e.zone.id}`]],
+            );
+        });
+
+        it("the Gateway serves the hostname over HTTPS with a certificate from the configured ClusterIssuer, on an internet-facing NLB", () => {
+            const gw = find(run(), T.gateway, "edge-gateway");
+            assert.strictEqual(
+                (at(gw.props, "metadata.annotations") as Record<string, string>)["cert-manager.io/cluster-issuer"],
+                e.issuer,
+            );
+            const https = (at(gw.props, "spec.listeners") as Listener[]).filter((l) => l.protocol === "HTTPS");
+            assert.deepStrictEqual(
+                https.map((l) => l.hostname),
+                [e.hostname],
+            );
+            assert.ok(
+                admits(https[0], "checkout", String(at(gw.props, "metadata.namespace"))),
+                "the HTTPS listener admits routes from the checkout namespace",
+            );
+            // The issuer exists (and answers DNS01 in the hostname's zone) before the Gateway asks it.
+            const issuer = ofType(run(), T.issuer).find((i) => at(i.props, "metadata.name") === e.issuer)!;
+            assert.ok(gw.dependencies.includes(issuer.urn), "the Gateway waits for its ClusterIssuer");
+            assert.deepStrictEqual(at(issuer.props, "spec.acme.solvers.0.selector.dnsZones"), [e.zone.name]);
+            // The load balancer controller runs before the proxies' Service asks for an NLB.
+            assert.ok(gw.dependencies.includes(find(run(), T.release, "lbc-release").urn));
+            const cls = find(run(), "kubernetes:gateway.networking.k8s.io/v1:GatewayClass", "edge-class");
+            assert.strictEqual(at(gw.props, "spec.gatewayClassName"), at(cls.props, "metadata.name"));
+            const proxy = find(run(), "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy", "edge-envoy-proxy");
+            assert.strictEqual(at(cls.props, "spec.parametersRef.name"), at(proxy.props, "metadata.name"));
+            const service = at(proxy.props, "spec.provider.kubernetes.envoyService") as Record<string, unknown>;
+            assert.strictEqual(service.loadBalancerClass, "service.k8s.aws/nlb");
+            assert.strictEqual(
+                (service.annotations as Record<string, string>)["service.beta.kubernetes.io/aws-load-balancer-scheme"],
+                "internet-facing",
+            );
+        });
+
+        it("checkout's HTTPRoute attaches to the hostname's HTTPS listener after the Gateway and sends to the checkout Service", () => {
+            const route = find(run(), T.httpRoute, "checkout-route");
+            const gw = find(run(), T.gateway, "edge-gateway");
+            const listener = (at(gw.props, "spec.listeners") as Listener[]).find((l) => l.hostname === e.hostname)!;
+            assert.deepStrictEqual(at(route.props, "spec.parentRefs"), [
+                {
+                    group: "gateway.networking.k8s.io",
+                    kind: "Gateway",
+                    name: at(gw.props, "metadata.name"),
+                    namespace: at(gw.props, "metadata.namespace"),
+                    sectionName: listener.name,
+                },
+            ]);
+            assert.deepStrictEqual(at(route.props, "spec.hostnames"), [e.hostname]);
+            const svc = find(run(), T.service, "checkout-svc");
+            assert.deepStrictEqual(at(route.props, "spec.rules.0.backendRefs"), [
+                {
+                    group: "",
+                    kind: "Service",
+                    name: at(svc.props, "metadata.name"),
+                    port: at(svc.props, "spec.ports.0.port"),
+                },
+            ]);
+            // ... whose port forwards to the container's app port.
+            const dep = find(run(), T.deployment, "checkout-deployment");
+            assert.strictEqual(at(svc.props, "spec.ports.0.targetPort"), "http");
+            assert.deepStrictEqual(at(dep.props, "spec.template.spec.containers.0.ports.0"), {
+                name: "http",
+                containerPort: 8080,
+                protocol: "TCP",
+            });
+            assert.deepStrictEqual(at(svc.props, "spec.selector"), at(dep.props, "spec.selector.matchLabels"));
+            for (const dep of [gw, find(run(), "kubernetes:helm.sh/v4:Chart", "gateway-api-crds-chart")])
+                assert.ok(route.dependencies.includes(dep.urn), `the route waits for ${dep.name}`);
+        });
+
+        it("checkout's NetworkPolicy admits only this Gateway's Envoy proxies and the scraper's subnets, on the app port", () => {
+            const np = find(run(), T.netpol, "checkout-netpol");
+            const proxy = find(run(), "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy", "edge-envoy-proxy");
+            // The labels the proxies' own spread constraint selects them by.
+            const proxyLabels = at(
+                proxy.props,
+                "spec.provider.kubernetes.envoyDeployment.pod.topologySpreadConstraints.0.labelSelector.matchLabels",
+            ) as Record<string, string>;
+            assert.strictEqual(proxyLabels["gateway.envoyproxy.io/owning-gateway-name"], "edge");
+            const app = [{ protocol: "TCP", port: 8080 }];
+            assert.deepStrictEqual(at(np.props, "spec.ingress"), [
+                {
+                    from: [
+                        {
+                            namespaceSelector: {
+                                matchLabels: { "kubernetes.io/metadata.name": at(proxy.props, "metadata.namespace") },
+                            },
+                            podSelector: { matchLabels: proxyLabels },
+                        },
+                    ],
+                    ports: app,
+                },
+                { from: PRIVATE_CIDRS.map((cidr) => ({ ipBlock: { cidr } })), ports: app },
+            ]);
+            // The managed collector scrapes from its ENIs in exactly those subnets.
+            assert.deepStrictEqual(
+                at(find(run(), T.scraper, "telemetry-scraper").props, "source.eks.subnetIds"),
+                PRIVATE_SUBNETS,
+            );
+        });
+
+        it("runs every controller that calls AWS under Pod Identity, after the agent add-on", () => {
+            const agent = find(run(), T.addon, "cluster-eks-pod-identity-agent");
+            for (const [name, namespace] of [
+                ["cert-manager", "cert-manager"],
+                ["lbc", "aws-load-balancer-controller"],
+                ["external-dns", "external-dns"],
+            ]) {
+                const release = find(run(), T.release, `${name}-release`);
+                const association = find(run(), T.podIdentity, `${name}-pod-identity`);
+                assert.deepStrictEqual(
+                    [association.props.clusterName, association.props.namespace],
+                    [`checkout-${stack}`, namespace],
+                );
+                for (const d of [association, agent])
+                    assert.ok(release.dependencies.includes(d.urn), `${release.name} waits for ${d.name}`);
+            }
+        });
+
+        it("scrapes checkout's /metrics into AMP and alerts on its SLO budgets to the configured email", () => {
+            const dep = find(run(), T.deployment, "checkout-deployment");
+            assert.deepStrictEqual(at(dep.props, "spec.template.metadata.annotations"), {
+                "prometheus.io/scrape": "true",
+                "prometheus.io/port": "8080",
+                "prometheus.io/path": "/metrics",
+            });
+            const scraper = find(run(), T.scraper, "telemetry-scraper");
+            assert.strictEqual(
+                at(scraper.props, "source.eks.clusterArn"),
+                `arn:aws:eks:eu-west-1:${FAKE_ACCOUNT}:cluster/checkout-${stack}`,
+            );
+            const rules = String(
+                find(run(), "aws:amp/ruleGroupNamespace:RuleGroupNamespace", "telemetry-slo-rules").props.data,
+            );
+            for (const alert of ["CheckoutErrorBudgetBurn", "CheckoutLatencyBudgetBurn"])
+                assert.match(rules, new RegExp(`alert: ${alert}`));
+            assert.match(rules, /service="checkout-service",route="\/checkout"/);
+            assert.deepStrictEqual(
+                ofType(run(), "aws:sns/topicSubscription:TopicSubscription").map((s) => [
+                    s.props.protocol,
+                    s.props.endpoint,
+                ]),
+                [["email", "platform-oncall@example.com"]],
+            );
+        });
+
+        it("sets no OTLP endpoint while the pinned CloudWatch add-on serves none (AWS documents OTLP from 8.0.0)", () => {
+            const version = EKS_VERSIONS.addons["amazon-cloudwatch-observability"];
+            const env = (
+                at(find(run(), T.deployment, "checkout-deployment").props, "spec.template.spec.containers.0.env") as {
+                    name: string;
+                }[]
+            ).map((v) => v.name);
+            assert.ok(
+                Number(/^v(\d+)\./.exec(version)?.[1]) < 8,
+                `${version} serves OTLP: set OTEL_EXPORTER_OTLP_ENDPOINT on checkout, allow its egress on 4318 to the nodes, and update this test (README, "Traces")`,
+            );
+            assert.ok(
+                !env.includes("OTEL_EXPORTER_OTLP_ENDPOINT"),
+                "no exporter aimed at an agent that does not listen",
+            );
+        });
+    });
+}
+
 describe("program: what differs between dev and prod", () => {
     const dev = () => runs.dev;
     const prod = () => runs.prod;
     const both = <T>(f: (r: ProgramRun) => T) => ({ dev: f(dev()), prod: f(prod()) });
 
-    it("resource counts differ only by prod's KMS keys, cert-manager's DNS01 identity and issuers and its API ingress rule", () => {
+    it("resource counts differ only by prod's KMS keys and its API ingress rule", () => {
         const d = typeCounts(dev());
         const p = typeCounts(prod());
         const diff: Record<string, [number, number]> = {};
@@ -257,13 +485,28 @@ describe("program: what differs between dev and prod", () => {
             if (d[t] !== p[t]) diff[t] = [d[t] ?? 0, p[t] ?? 0];
         assert.deepStrictEqual(diff, {
             "aws:ec2/securityGroupRule:SecurityGroupRule": [0, 1],
-            "aws:eks/podIdentityAssociation:PodIdentityAssociation": [0, 1],
-            "aws:iam/role:Role": [2, 3],
-            "aws:iam/rolePolicy:RolePolicy": [0, 1],
             "aws:kms/alias:Alias": [0, 1],
-            "aws:kms/key:Key": [1, 3],
-            "kubernetes:cert-manager.io/v1:ClusterIssuer": [0, 2],
+            "aws:kms/key:Key": [2, 4],
         });
+    });
+
+    it("ExternalDNS owner ids differ (with sync a shared owner id deletes the other stack's records: external-dns#3229)", () => {
+        assert.deepStrictEqual(
+            both((r) => at(find(r, T.release, "external-dns-release").props, "values.txtOwnerId")),
+            { dev: "checkout-dev", prod: "checkout-prod" },
+        );
+    });
+
+    it("certificates: Let's Encrypt staging in dev, production in prod", () => {
+        assert.deepStrictEqual(
+            both(
+                (r) =>
+                    (at(find(r, T.gateway, "edge-gateway").props, "metadata.annotations") as Record<string, string>)[
+                        "cert-manager.io/cluster-issuer"
+                    ],
+            ),
+            { dev: "letsencrypt-staging", prod: "letsencrypt-production" },
+        );
     });
 
     it("NAT gateways: one in dev, one per AZ in prod, over 3 AZs", () => {
@@ -346,7 +589,7 @@ describe("program: what differs between dev and prod", () => {
         assert.deepStrictEqual([at(hpa.prod, "spec.minReplicas"), at(hpa.prod, "spec.maxReplicas")], [3, 12]);
     });
 
-    it("cert-manager: one replica without PDBs in dev; two with PDBs and a Route53 DNS01 identity in prod", () => {
+    it("cert-manager: one replica without PDBs in dev; two with PDBs in prod; both with a Route53 DNS01 identity", () => {
         const values = both((r) => find(r, T.release, "cert-manager-release").props.values);
         for (const path of ["replicaCount", "webhook.replicaCount", "cainjector.replicaCount"]) {
             assert.deepStrictEqual([at(values.dev, path), at(values.prod, path)], [1, 2], path);
@@ -360,21 +603,25 @@ describe("program: what differs between dev and prod", () => {
             both((r) => at(find(r, T.release, "cert-manager-release").props, "values.serviceAccount.annotations")),
             { dev: undefined, prod: undefined },
         );
-        const association = find(
-            prod(),
-            "aws:eks/podIdentityAssociation:PodIdentityAssociation",
-            "cert-manager-pod-identity",
-        );
-        assert.deepStrictEqual(
-            [association.props.namespace, association.props.serviceAccount],
-            ["cert-manager", at(values.prod, "serviceAccount.name")],
-        );
-        const solver = {
-            prod: at(find(prod(), T.issuer, "cert-manager-issuer-production").props, "spec.acme.solvers.0"),
-        };
-        assert.deepStrictEqual(solver.prod, {
-            dns01: { route53: { region: "eu-west-1", hostedZoneID: "Z0123456789ABCDEFGHIJ" } },
-        });
+        for (const [stack, run] of [
+            ["dev", dev()],
+            ["prod", prod()],
+        ] as const) {
+            const association = find(run, T.podIdentity, "cert-manager-pod-identity");
+            assert.deepStrictEqual(
+                [association.props.namespace, association.props.serviceAccount],
+                ["cert-manager", at(values[stack], "serviceAccount.name")],
+            );
+            assert.deepStrictEqual(
+                at(find(run, T.issuer, "cert-manager-issuer-production").props, "spec.acme.solvers"),
+                [
+                    {
+                        selector: { dnsZones: [EDGE[stack].zone.name] },
+                        dns01: { route53: { region: "eu-west-1", hostedZoneID: EDGE[stack].zone.id } },
+                    },
+                ],
+            );
+        }
     });
 
     it("ECR: force-deletable and AES256 in dev; protected and KMS-encrypted in prod", () => {
@@ -386,6 +633,56 @@ describe("program: what differs between dev and prod", () => {
             assert.strictEqual(r.imageTagMutability, "IMMUTABLE");
             assert.strictEqual(at(r, "imageScanningConfiguration.scanOnPush"), true);
         }
+    });
+});
+
+describe("program: a stack without hosted zones gets no edge", () => {
+    const NO_EDGE = { "edge.zones": [], "checkout.hostname": undefined };
+    const MESSAGE =
+        "no edge: edge.zones is empty, so this stack builds no load balancer controller, Gateway, ExternalDNS or ClusterIssuer, and checkout-service is reachable only from inside the cluster";
+    let run: ProgramRun & { warnings: readonly string[] };
+    before(async function () {
+        this.timeout(60_000);
+        run = await runProgram("dev", { overrides: NO_EDGE });
+    });
+
+    it("builds no Gateway API object, edge controller, Route53 identity or ClusterIssuer", () => {
+        const edgeTypes = run.resources.filter(
+            (r) =>
+                /gateway|envoyproxy|cert-manager\.io|Chart$|platform:addons:/.test(r.type) || r.type === T.podIdentity,
+        );
+        assert.deepStrictEqual(
+            edgeTypes.map((r) => `${r.type} ${r.name}`),
+            [],
+        );
+        assert.deepStrictEqual(
+            ofType(run, T.release).map((r) => r.props.name),
+            ["cert-manager"],
+        );
+        // No Gateway API support: cert-manager's controller would crash-loop without the CRDs.
+        assert.strictEqual(at(find(run, T.release, "cert-manager-release").props, "values.config"), undefined);
+        // Only the scraper reaches checkout.
+        assert.deepStrictEqual(
+            (at(find(run, T.netpol, "checkout-netpol").props, "spec.ingress") as { from: unknown[] }[]).map(
+                (i) => i.from,
+            ),
+            [PRIVATE_CIDRS.map((cidr) => ({ ipBlock: { cidr } }))],
+        );
+        assert.strictEqual(run.outputs.checkoutUrl, undefined);
+    });
+
+    it("says so on every run, and the synth prints it", async function () {
+        this.timeout(60_000);
+        assert.deepStrictEqual(
+            run.warnings.filter((w) => w.startsWith("no edge")),
+            [MESSAGE],
+        );
+        assert.deepStrictEqual(
+            runs.dev.warnings.filter((w) => w.startsWith("no edge")),
+            [],
+        );
+        const synth = await synthesize("dev", NO_EDGE);
+        assert.ok(synth.warnings.includes(MESSAGE), synth.warnings.join("\n"));
     });
 });
 

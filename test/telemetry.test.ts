@@ -12,6 +12,7 @@ import {
     alertManagerDefinition,
     alertTopicPolicy,
     notifyProblems,
+    scrapeAnnotations,
     scrapeConfiguration,
     SCRAPER_WORKSPACE_TAG,
     Telemetry,
@@ -27,6 +28,7 @@ import {
     SRE_WORKBOOK_WINDOWS,
     type ServiceSlo,
 } from "../components/telemetry/slo";
+import { CHECKOUT as CHECKOUT_SERVICE, CHECKOUT_LATENCY_BUCKETS, CHECKOUT_SLO } from "../components/checkout";
 import { runWithMocks } from "../harness/engine";
 import { formatViolations, runPolicies } from "../policy/offline";
 import { at, find, ofType } from "./helpers";
@@ -270,6 +272,33 @@ describe("SLO alerting (pure)", () => {
                 `${why}: ${problems.join("; ")}`,
             );
         }
+    });
+
+    it("the program's copy of checkout's buckets is the service's, and checkout's SLO measures on them", () => {
+        assert.deepStrictEqual(CHECKOUT_LATENCY_BUCKETS, HTTP_DURATION_BUCKETS);
+        assert.deepStrictEqual(sloProblems(CHECKOUT_SLO, HTTP_DURATION_BUCKETS), []);
+        assert.deepStrictEqual(CHECKOUT_SLO, CHECKOUT, "the SLO these tests check is the one the program deploys");
+    });
+
+    it("annotates pods the way the scrape configuration discovers them", () => {
+        const annotations = scrapeAnnotations(CHECKOUT_SERVICE.port, CHECKOUT_SERVICE.metricsPath);
+        assert.deepStrictEqual(annotations, {
+            "prometheus.io/scrape": "true",
+            "prometheus.io/port": "8080",
+            "prometheus.io/path": "/metrics",
+        });
+        const cfg = parse(scrapeConfiguration("c", 30)) as {
+            scrape_configs: { relabel_configs: { source_labels?: string[] }[] }[];
+        };
+        // Every annotation is one the relabelling reads (dots and slashes become underscores).
+        const read = cfg.scrape_configs[0]!.relabel_configs.flatMap((r) => r.source_labels ?? []);
+        for (const key of Object.keys(annotations))
+            assert.ok(
+                read.includes(`__meta_kubernetes_pod_annotation_${key.replace(/[./]/g, "_")}`),
+                `${key} is read by the scrape configuration`,
+            );
+        assert.throws(() => scrapeAnnotations(8080, "metrics"), /path must be absolute/);
+        assert.throws(() => scrapeAnnotations(0, "/metrics"), /port must be 1-65535/);
     });
 
     it("scrapes only annotated, running pods, on the port and path they name, at >= 30 s", () => {

@@ -205,6 +205,8 @@ export interface GatewayRouteTarget {
     };
     /** Where the proxies that forward to the application run, and their labels. */
     readonly dataPlane: { readonly namespace: string; readonly podLabels: Readonly<Record<string, string>> };
+    /** What a route must wait for: the Gateway API CRDs and the Gateway itself. */
+    readonly dependsOn: readonly pulumi.Resource[];
 }
 
 export interface EdgeGatewayArgs {
@@ -344,6 +346,7 @@ export class EdgeGateway extends pulumi.ComponentResource {
         this.routes = {
             parentRef: { name: this.gateway.metadata.name, namespace },
             dataPlane: { namespace: dataPlaneNamespace, podLabels },
+            dependsOn: [args.crds, this.gateway],
         };
         this.registerOutputs({ gateway: gatewayName, namespace, listeners: this.listeners });
     }

@@ -18,6 +18,23 @@ export function hostedZoneArn(zoneId: string, partition = "aws"): string {
     return `arn:${partition}:route53:::hostedzone/${zoneId}`;
 }
 
+/** Why `id` is not a Route53 zone id, or undefined. */
+export function zoneIdProblem(id: string): string | undefined {
+    return ZONE_ID.test(id) ? undefined : "is not a Route53 zone id (Z followed by A-Z0-9)";
+}
+
+/** Why `name` is not a zone's domain as the zone list takes it, or undefined. */
+export function zoneNameProblem(name: string): string | undefined {
+    return DOMAIN.test(name) ? undefined : "is not a lowercase domain name without a trailing dot";
+}
+
+/** Why `hostname` is not a host name a listener or a record can carry, or undefined. */
+export function hostnameProblem(hostname: string): string | undefined {
+    return HOSTNAME.test(hostname)
+        ? undefined
+        : "is not a lowercase DNS name (letters, digits, '-', optional leading '*.')";
+}
+
 /**
  * Checks zones before anything is built from them; `what` names the argument in the error. An id
  * with a wildcard or a `/hostedzone/` prefix would turn into an IAM resource that is not one zone.
@@ -25,12 +42,10 @@ export function hostedZoneArn(zoneId: string, partition = "aws"): string {
 export function validateZones(zones: readonly HostedZone[], what: string): void {
     if (zones.length === 0) throw new Error(`${what} must list at least one hosted zone`);
     for (const z of zones) {
-        if (!ZONE_ID.test(z.id))
-            throw new Error(`${what}: zone id ${JSON.stringify(z.id)} is not a Route53 zone id (Z followed by A-Z0-9)`);
-        if (!DOMAIN.test(z.name))
-            throw new Error(
-                `${what}: zone name ${JSON.stringify(z.name)} is not a lowercase domain name without a trailing dot`,
-            );
+        const idProblem = zoneIdProblem(z.id);
+        if (idProblem) throw new Error(`${what}: zone id ${JSON.stringify(z.id)} ${idProblem}`);
+        const nameProblem = zoneNameProblem(z.name);
+        if (nameProblem) throw new Error(`${what}: zone name ${JSON.stringify(z.name)} ${nameProblem}`);
     }
     const ids = zones.map((z) => z.id);
     const dup = ids.find((id, i) => ids.indexOf(id) !== i);
@@ -49,10 +64,8 @@ export function zoneFor(hostname: string, zones: readonly HostedZone[]): HostedZ
 export function validateHostnames(hostnames: readonly string[], zones: readonly HostedZone[], what: string): void {
     if (hostnames.length === 0) throw new Error(`${what} must list at least one hostname`);
     for (const h of hostnames) {
-        if (!HOSTNAME.test(h))
-            throw new Error(
-                `${what}: ${JSON.stringify(h)} is not a lowercase DNS name (letters, digits, '-', optional leading '*.')`,
-            );
+        const problem = hostnameProblem(h);
+        if (problem) throw new Error(`${what}: ${JSON.stringify(h)} ${problem}`);
         if (!zoneFor(h, zones))
             throw new Error(
                 `${what}: ${JSON.stringify(h)} is in none of the hosted zones (${zones.map((z) => z.name).join(", ")})`,

@@ -12,7 +12,7 @@ import type {
 } from "../service";
 import { CHECKOUT, DB_SECRET_ENV, checkoutEnv } from "./spec";
 
-export { CHECKOUT, DB_SECRET_ENV, MANAGED_ENV, checkoutEnv } from "./spec";
+export { CHECKOUT, CHECKOUT_LATENCY_BUCKETS, CHECKOUT_SLO, DB_SECRET_ENV, MANAGED_ENV, checkoutEnv } from "./spec";
 
 /** Name of the ExternalSecret, and of the Secret it writes, that holds the database credentials. */
 export const CHECKOUT_DB_SECRET = "checkout-db";
@@ -54,6 +54,8 @@ export interface CheckoutSettings {
     };
     /** A recommendation-only VerticalPodAutoscaler (WebServiceArgs.vpa). @default none */
     readonly vpa?: WebServiceArgs["vpa"];
+    /** @default {} */
+    readonly podAnnotations?: Readonly<Record<string, string>>;
 }
 
 /** The WebService arguments of checkout-service. */
@@ -83,6 +85,7 @@ export function checkoutServiceArgs(s: CheckoutSettings): WebServiceArgs {
               ]
             : [],
         vpa: s.vpa,
+        podAnnotations: s.podAnnotations,
         labels: { "app.kubernetes.io/part-of": "checkout" },
     };
 }

@@ -1,11 +1,14 @@
 // checkout-service's side of the contract with its image: port, probe paths, user, drain budget
 // and the environment variables it reads. app/checkout-service declares the same contract, and
 // test/contract.test.ts starts the real service with the synthesized environment to compare them.
+import type { ServiceSlo } from "../telemetry/slo";
 export type { EgressRule } from "../service/spec";
 
 export const CHECKOUT = {
     appName: "checkout-service",
     port: 8080,
+    /** Prometheus metrics, on `port`. */
+    metricsPath: "/metrics",
     readinessPath: "/health/ready",
     livenessPath: "/health/live",
     /** The image's USER. */
@@ -15,6 +18,25 @@ export const CHECKOUT = {
     /** The service's own drain budget after SIGTERM (SHUTDOWN_TIMEOUT_SECONDS). */
     shutdownTimeoutSeconds: 25,
 } as const;
+
+/**
+ * Bucket boundaries of the service's `http_request_duration_seconds` (HTTP_DURATION_BUCKETS in
+ * app/checkout-service/src/metrics.ts, which test/telemetry.test.ts compares with this copy). The
+ * program keeps a copy rather than importing the service's module, which loads prom-client.
+ */
+export const CHECKOUT_LATENCY_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * checkout's SLO over 30 days, on its one business route: 99.9% of `POST /checkout` requests
+ * without a 5xx, and 99% of them within 250 ms (a bucket boundary; 300 ms would match no series).
+ */
+export const CHECKOUT_SLO: ServiceSlo = {
+    name: "checkout",
+    selector: `service="${CHECKOUT.appName}",route="/checkout"`,
+    availabilityTarget: 0.999,
+    latencyTarget: 0.99,
+    latencyThresholdSeconds: 0.25,
+};
 
 /** The literal variables the Deployment sets from its own settings. */
 export const LITERAL_ENV = [

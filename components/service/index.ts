@@ -95,7 +95,10 @@ export class WebService extends pulumi.ComponentResource {
                     revisionHistoryLimit: 5,
                     strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
                     template: {
-                        metadata: { labels: podTemplateLabels(app, args.image.tag, args.labels) },
+                        metadata: {
+                            labels: podTemplateLabels(app, args.image.tag, args.labels),
+                            ...(args.podAnnotations ? { annotations: { ...args.podAnnotations } } : {}),
+                        },
                         spec: podSpec({
                             app,
                             image: pulumi.output(args.image.repository).apply((url) => imageRef(url, args.image.tag)),
@@ -189,8 +192,8 @@ export class WebService extends pulumi.ComponentResource {
         );
 
         if (args.route) {
-            // The parentRef name (an output of the Gateway) and the backend name make the route wait
-            // for the Gateway, and so for the Gateway API CRDs, and for the Service.
+            // The backend name makes the route wait for the Service; `gateway.dependsOn` for the
+            // Gateway and the Gateway API CRDs.
             new k8s.apiextensions.CustomResource(
                 `${name}-route`,
                 {
@@ -204,7 +207,7 @@ export class WebService extends pulumi.ComponentResource {
                         servicePort,
                     }),
                 },
-                child,
+                { ...child, dependsOn: [...(args.route.gateway.dependsOn ?? [])] },
             );
             this.hostname = args.route.hostname;
         }

@@ -84,11 +84,14 @@ export interface LabelSelector {
     }[];
 }
 
-/** A NetworkPolicy peer with plain values, so it can be checked before anything is created. */
+/**
+ * A NetworkPolicy peer, checked before anything is created. Selectors are plain values; an ipBlock's
+ * CIDR may come from another resource (a subnet's), and is then checked only when it is a plain string.
+ */
 export interface NetworkPolicyPeer {
     readonly namespaceSelector?: LabelSelector;
     readonly podSelector?: LabelSelector;
-    readonly ipBlock?: { readonly cidr: string; readonly except?: readonly string[] };
+    readonly ipBlock?: { readonly cidr: Input<string>; readonly except?: readonly string[] };
 }
 
 /** Where the shared Gateway's proxies run: the only pods the app port admits. */
@@ -109,6 +112,12 @@ export interface RouteArgs {
          */
         readonly parentRef: { readonly name: Input<string>; readonly namespace: string; readonly sectionName?: string };
         readonly dataPlane: GatewayDataPlane;
+        /**
+         * What the HTTPRoute waits for besides its own inputs: the Gateway and the Gateway API CRDs
+         * (a parentRef given as a plain name creates no dependency).
+         * @default []
+         */
+        readonly dependsOn?: readonly pulumi.Resource[];
     };
 }
 
@@ -489,7 +498,8 @@ const isEmptySelector = (s: LabelSelector | undefined) =>
  */
 export function openPeer(p: NetworkPolicyPeer): string | undefined {
     if (!p.namespaceSelector && !p.podSelector && !p.ipBlock) return "selects nothing specific (an empty peer)";
-    if (p.ipBlock && /\/0$/.test(p.ipBlock.cidr)) return `ipBlock ${p.ipBlock.cidr} is every address`;
+    if (p.ipBlock && typeof p.ipBlock.cidr === "string" && /\/0$/.test(p.ipBlock.cidr))
+        return `ipBlock ${p.ipBlock.cidr} is every address`;
     if (isEmptySelector(p.namespaceSelector) && (p.podSelector === undefined || isEmptySelector(p.podSelector)))
         return "namespaceSelector {} without a podSelector is every pod in every namespace";
     return undefined;
@@ -578,6 +588,11 @@ export interface WebServiceArgs {
      * @default {}
      */
     readonly labels?: Readonly<Record<string, string>>;
+    /**
+     * Annotations on the pods (e.g. the `prometheus.io/*` ones a scraper discovers pods by).
+     * @default {}
+     */
+    readonly podAnnotations?: Readonly<Record<string, string>>;
 }
 
 /** Every problem with the arguments, each naming the argument, the value and what is allowed. */

@@ -113,6 +113,15 @@ export function scrapeConfiguration(clusterName: string, intervalSeconds: number
     );
 }
 
+/**
+ * The pod annotations `scrapeConfiguration` discovers pods by: scrape this pod on `port` at `path`.
+ */
+export function scrapeAnnotations(port: number, path: string): Record<string, string> {
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`port must be 1-65535; got ${port}`);
+    if (!path.startsWith("/")) throw new Error(`path must be absolute; got ${JSON.stringify(path)}`);
+    return { "prometheus.io/scrape": "true", "prometheus.io/port": String(port), "prometheus.io/path": path };
+}
+
 /** AMP's alert manager definition: every alert to the SNS topic (the only receiver AMP supports). */
 export function alertManagerDefinition(topicArn: string, region: string): string {
     const config = {

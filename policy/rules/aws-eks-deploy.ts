@@ -22,6 +22,7 @@ const NODE_GROUPS = [
 ];
 const SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule";
 const SG_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
+const AMP_SCRAPER = "aws:amp/scraper:Scraper";
 
 const isSet = (v: unknown) => v !== undefined && v !== null && v !== "";
 
@@ -221,7 +222,22 @@ export const eksPrivateEndpointRunnerPath = stackRule({
         "list the in-VPC runners in cluster.privateAccessSecurityGroupIds or cluster.privateAccessCidrs (each becomes an ingress rule on 443 of the cluster security group), or open the public endpoint to the runners' CIDRs.",
     check: (s) => {
         const g = new StackGraph(s.resources);
-        const rules = g.ofType(SG_RULE, SG_INGRESS_RULE);
+        // An AMP managed collector reaches the API on 443 from its own security group, for service
+        // discovery; its ENIs are no runner. Its rule names the group the scraper's `source` names.
+        const collectorGroups = new Set(
+            g
+                .ofType(AMP_SCRAPER)
+                .flatMap((sc) => sc.propertyDependencies.source ?? [])
+                .filter((d) => d.type === "aws:ec2/securityGroup:SecurityGroup")
+                .map((d) => d.urn),
+        );
+        const fromCollector = (rule: PolicyResource) =>
+            (
+                rule.propertyDependencies[
+                    rule.type === SG_RULE ? "sourceSecurityGroupId" : "referencedSecurityGroupId"
+                ] ?? []
+            ).some((d) => collectorGroups.has(d.urn));
+        const rules = g.ofType(SG_RULE, SG_INGRESS_RULE).filter((rule) => !fromCollector(rule));
         for (const c of clustersOf(g)) {
             const vpc = c.r.type === EKS_COMPONENT ? g.props(c.r) : at(g.props(c.r), "vpcConfig");
             const publicAccess = at(vpc, "endpointPublicAccess");
