@@ -8,6 +8,7 @@ import { PSS_RESTRICTED_LABELS } from "./shared";
 export const CERT_MANAGER_CHART = {
     chart: "cert-manager",
     repository: "https://charts.jetstack.io",
+    // renovate: datasource=helm depName=cert-manager registryUrl=https://charts.jetstack.io
     version: "v1.21.0",
 } as const;
 

@@ -12,6 +12,7 @@ import { rotatingKmsKey } from "./shared";
  * `aws eks describe-addon-versions --kubernetes-version <v> --addon-name metrics-server` lists others.
  */
 export const CLUSTER_VERSIONS = {
+    // renovate: datasource=aws-eks-addon depName=metrics-server packageName={"addonName":"metrics-server","kubernetesVersion":"1.33"}
     metricsServerAddon: "v0.8.0-eksbuild.2",
 } as const;
 

@@ -4,6 +4,7 @@ import { OidcProvider, PolicyDocument, irsaRole } from "./iam";
 import { rotatingKmsKey } from "./shared";
 
 /** Add-on version, pinned; `aws eks describe-addon-versions --addon-name amazon-cloudwatch-observability` lists newer ones. */
+// renovate: datasource=aws-eks-addon depName=amazon-cloudwatch-observability packageName={"addonName":"amazon-cloudwatch-observability","kubernetesVersion":"1.33"}
 export const CLOUDWATCH_OBSERVABILITY_ADDON_VERSION = "v4.3.0-eksbuild.1";
 
 /** The log groups Container Insights (the amazon-cloudwatch-observability add-on) writes to. */
