@@ -1,4 +1,4 @@
-import * as awsx from "@pulumi/awsx";
+import * as awsxEc2 from "@pulumi/awsx/ec2";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface NetworkArgs {
@@ -66,7 +66,7 @@ export class Network extends pulumi.ComponentResource {
             this.publicSubnetIds = pulumi.output([...args.vpc.publicSubnetIds]);
         } else {
             const masks = subnetMasks(Number(args.vpc.cidrBlock.split("/")[1]));
-            const vpc = new awsx.ec2.Vpc(
+            const vpc = new awsxEc2.Vpc(
                 `${name}-vpc`,
                 {
                     cidrBlock: args.vpc.cidrBlock,
