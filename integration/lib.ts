@@ -36,7 +36,7 @@ export interface Prerequisites {
     readonly found: readonly string[];
 }
 
-/** The oldest Pulumi CLI the Automation API in @pulumi/pulumi 3.248 is tested with. */
+/** The oldest Pulumi CLI this run accepts (the Automation API alone accepts 3.2.0+: @pulumi/pulumi 3.276.0 automation/minimumVersion.js). */
 export const MIN_PULUMI_CLI = [3, 100, 0] as const;
 
 function set(env: Env, name: string): boolean {
