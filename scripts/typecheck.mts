@@ -1,26 +1,27 @@
-// npm run typecheck: strict `tsc --noEmit` over tsconfig.json, then @pulumi/eslint-plugin's two
-// type-aware rules (`${output}` renders "Calling [toString] on an [Output<T>]...", not the value)
-// over the code that creates resources, on the SAME TypeScript program. Type-aware ESLint builds
-// its own program otherwise: a second copy of the @pulumi/aws and @pulumi/kubernetes declarations,
-// about 1.4 GB and 17 s on 2 cores, for two rules. `npm run lint` keeps every syntactic rule.
+// npm run typecheck: strict `tsc --noEmit` over tsconfig.json and, on the same TypeScript program,
+// the check that no Output is interpolated into a plain template literal in the code that creates
+// resources (`${output}` renders "Calling [toString] on an [Output<T>] is not supported...", not the
+// value; use pulumi.interpolate or apply).
 //
-// Plain `node scripts/typecheck.mts`: Node 24 runs TypeScript by stripping the types, so no ts-node
-// and no second TypeScript compiler in memory.
-import { ESLint } from "eslint";
-import { createRequire } from "node:module";
+// That check is what @pulumi/eslint-plugin's no-output-in-template-literal and
+// no-output-instance-in-template-literal do (0.3.1, src/noOuputInTemplateLiteral.ts: the type of each
+// span of an untagged template literal, by its alias name). Run through type-aware ESLint it needed a
+// second TypeScript program over the @pulumi/aws and @pulumi/kubernetes declarations (1.45 GB,
+// ~17 s on 2 cores); through the ESLint API on this program it still cost 83 MiB and 1.4 s of CPU for
+// loading ESLint. Here it is a walk over the checked program, and it also catches values typed as
+// the OutputInstance interface, which the plugin's alias-name test misses.
+//
+// Plain `node scripts/typecheck.mts`: Node 24 runs TypeScript by stripping the types.
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import tseslint from "typescript-eslint";
 import ts from "typescript";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
-// The plugin ships no type declarations; ESLint checks the shape when it loads it.
-const pulumi = createRequire(import.meta.url)("@pulumi/eslint-plugin") as ESLint.Plugin;
 
-/** Code that creates resources or holds Outputs; the rules have nothing to find elsewhere. */
+/** Code that creates resources or holds Outputs; the check has nothing to find elsewhere. */
 const OUTPUT_CODE = /^(index\.ts$|components\/|stacks\/|integration\/)/;
 
-/** The files of `fileNames` (absolute) that the Output rules check. */
+/** The files of `fileNames` (absolute) that the Output check reads. */
 export function outputCodeFiles(fileNames: readonly string[], root = ROOT): string[] {
     return fileNames.filter((f) => OUTPUT_CODE.test(path.relative(root, f).split(path.sep).join("/")));
 }
@@ -38,6 +39,53 @@ export function createProgram(tsconfig = path.join(ROOT, "tsconfig.json"), rootN
     return ts.createProgram({ rootNames: rootNames ?? parsed.fileNames, options: parsed.options, host });
 }
 
+/** True for @pulumi/pulumi's Output<T> (an alias) and OutputInstance<T> (an interface), alone or in a union. */
+function isOutput(type: ts.Type): boolean {
+    if (type.isUnion() && type.aliasSymbol === undefined) return type.types.some(isOutput);
+    if (type.isIntersection() && type.aliasSymbol === undefined) return type.types.some(isOutput);
+    const symbol = type.aliasSymbol?.getName() === "Output" ? type.aliasSymbol : type.getSymbol();
+    if (symbol === undefined || !["Output", "OutputInstance"].includes(symbol.getName())) return false;
+    return (symbol.getDeclarations() ?? []).some((d) =>
+        /[\\/]@pulumi[\\/]pulumi[\\/]output\.d\.ts$/.test(d.getSourceFile().fileName),
+    );
+}
+
+export interface OutputInTemplate {
+    readonly file: string;
+    /** 1-based. */
+    readonly line: number;
+    readonly column: number;
+    readonly expression: string;
+}
+
+/** Every `${x}` in an untagged template literal of `files` whose `x` is an Output. */
+export function outputsInTemplates(program: ts.Program, files: readonly string[]): OutputInTemplate[] {
+    const checker = program.getTypeChecker();
+    const found: OutputInTemplate[] = [];
+    for (const file of files) {
+        const source = program.getSourceFile(file);
+        if (source === undefined) throw new Error(`${file} is not in the program`);
+        const visit = (node: ts.Node): void => {
+            if (ts.isTemplateExpression(node) && !ts.isTaggedTemplateExpression(node.parent)) {
+                for (const span of node.templateSpans) {
+                    if (isOutput(checker.getTypeAtLocation(span.expression))) {
+                        const at = source.getLineAndCharacterOfPosition(span.expression.getStart(source));
+                        found.push({
+                            file,
+                            line: at.line + 1,
+                            column: at.character + 1,
+                            expression: span.expression.getText(source),
+                        });
+                    }
+                }
+            }
+            ts.forEachChild(node, visit);
+        };
+        visit(source);
+    }
+    return found;
+}
+
 function format(diagnostics: readonly ts.Diagnostic[]): string {
     const host: ts.FormatDiagnosticsHost = {
         getCanonicalFileName: (f) => f,
@@ -47,43 +95,24 @@ function format(diagnostics: readonly ts.Diagnostic[]): string {
     return (process.stdout.isTTY ? ts.formatDiagnosticsWithColorAndContext : ts.formatDiagnostics)(diagnostics, host);
 }
 
-/** Runs the Output rules over `files` with `program`'s types (no second program). */
-export async function lintOutputs(
-    program: ts.Program,
-    files: string[],
-): Promise<{ results: ESLint.LintResult[]; report: string }> {
-    const eslint = new ESLint({
-        cwd: ROOT,
-        overrideConfigFile: true,
-        overrideConfig: {
-            files: ["**/*.ts"],
-            languageOptions: { parser: tseslint.parser, parserOptions: { programs: [program] } },
-            plugins: { "@pulumi": pulumi },
-            rules: {
-                "@pulumi/no-output-in-template-literal": "error",
-                "@pulumi/no-output-instance-in-template-literal": "error",
-            },
-        },
-    });
-    const results = await eslint.lintFiles(files);
-    return { results, report: await (await eslint.loadFormatter("stylish")).format(results) };
-}
-
-async function main(): Promise<void> {
+function main(): void {
     const program = createProgram();
-    const files = outputCodeFiles(program.getRootFileNames());
-    if (files.length === 0)
-        throw new Error(`no file under ${ROOT} matches ${OUTPUT_CODE}: nothing for the Output rules`);
-    // Rules first: they need the types of a few template expressions only, so ESLint's own memory is
-    // garbage before the full check grows the checker to its peak.
-    const { results, report } = await lintOutputs(program, files);
-    process.stdout.write(report);
-    const lintErrors = results.reduce((n, r) => n + r.errorCount, 0);
     const diagnostics = ts.getPreEmitDiagnostics(program);
     process.stdout.write(format(diagnostics));
+    const files = outputCodeFiles(program.getRootFileNames());
+    if (files.length === 0) throw new Error(`no file under ${ROOT} matches ${OUTPUT_CODE}: nothing to check`);
+    const outputs = outputsInTemplates(program, files);
+    for (const o of outputs) {
+        process.stdout.write(
+            `${path.relative(ROOT, o.file)}(${o.line},${o.column}): error: the Output \`${o.expression}\` in a ` +
+                "template literal renders as a warning text, not its value; use pulumi.interpolate or .apply\n",
+        );
+    }
     const typeErrors = diagnostics.filter((d) => d.category === ts.DiagnosticCategory.Error).length;
-    if (typeErrors + lintErrors > 0) {
-        process.stderr.write(`typecheck: ${typeErrors} type error(s), ${lintErrors} Output rule error(s)\n`);
+    if (typeErrors + outputs.length > 0) {
+        process.stderr.write(
+            `typecheck: ${typeErrors} type error(s), ${outputs.length} Output(s) in template literals\n`,
+        );
         process.exitCode = 1;
     }
 }
@@ -93,8 +122,10 @@ const isMain =
     import.meta.main ??
     (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url));
 if (isMain) {
-    main().catch((err: unknown) => {
+    try {
+        main();
+    } catch (err) {
         process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
         process.exitCode = 2;
-    });
+    }
 }
