@@ -1,18 +1,15 @@
-// ESLint flat config (ESLint 10, typescript-eslint 8).
+// ESLint flat config (ESLint 10, typescript-eslint 8): typescript-eslint `recommended` (syntactic
+// rules) on every JS/TS file, plus the project's own settings below.
 //
-// Two layers:
-// - every JS/TS file: typescript-eslint `recommended` (syntactic rules only, cheap);
-// - TypeScript files: the Pulumi rules, which need type information. They ask the type checker
-//   whether an interpolated expression is an `Output<T>`, so these files are parsed with the
-//   TypeScript project service (the nearest tsconfig.json). We deliberately do not turn on the
-//   `recommendedTypeChecked` rule set: on a 2-core machine the type-aware pass over the
-//   @pulumi/aws declarations is the expensive part, and the rules we need from it are the two
-//   Pulumi ones. Revisit if linting gets fast enough.
+// The check that needs type information (no Output interpolated into a plain template literal, as
+// @pulumi/eslint-plugin's rules do) runs in `npm run typecheck` (scripts/typecheck.mts), on the
+// TypeScript program the type check builds anyway: a type-aware ESLint run here would build a
+// second program over the @pulumi/aws and @pulumi/kubernetes declarations, ~1.4 GB and ~17 s on 2
+// cores. Keep it that way: any type-aware rule belongs in that script.
 //
 // Formatting is Prettier's job (`prettier --check .` in `npm run lint`); no stylistic rules here.
 import { defineConfig, globalIgnores } from "eslint/config";
 import tseslint from "typescript-eslint";
-import pulumi from "@pulumi/eslint-plugin";
 
 export default defineConfig(
     globalIgnores([
@@ -27,30 +24,6 @@ export default defineConfig(
     ]),
 
     tseslint.configs.recommended,
-
-    {
-        name: "project/typescript-type-aware",
-        files: ["**/*.ts", "**/*.mts", "**/*.cts"],
-        // The service under app/ is plain Node with no Pulumi Outputs, and has files (bench/) outside
-        // any tsconfig; it gets the syntactic rules only. Any other TypeScript must belong to a
-        // tsconfig (root "include", or a folder's own tsconfig.json such as integration/'s).
-        ignores: ["app/**"],
-        languageOptions: {
-            parserOptions: {
-                // Each file is checked against the tsconfig.json nearest to it (the root one, or e.g.
-                // integration/tsconfig.json), with the same compiler options `tsc` uses.
-                projectService: true,
-                tsconfigRootDir: import.meta.dirname,
-            },
-        },
-        plugins: { "@pulumi": pulumi },
-        rules: {
-            // `${output}` renders "Calling [toString] on an [Output<T>] is not supported", not the
-            // value: use pulumi.interpolate or .apply.
-            "@pulumi/no-output-in-template-literal": "error",
-            "@pulumi/no-output-instance-in-template-literal": "error",
-        },
-    },
 
     {
         name: "project/typescript-rules",

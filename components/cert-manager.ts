@@ -9,6 +9,7 @@ export const CERT_MANAGER_CHART = {
     // renovate: datasource=helm depName=cert-manager registryUrl=https://charts.jetstack.io
     chart: "cert-manager",
     repository: "https://charts.jetstack.io",
+    // renovate: datasource=helm depName=cert-manager registryUrl=https://charts.jetstack.io
     version: "v1.21.0",
 } as const satisfies ChartPin;
 

@@ -31,13 +31,20 @@ export const EKS_VERSIONS = {
     kubernetes: "1.36",
     /** The day these versions were checked against the EKS calendar and add-on lists. */
     reviewedOn: "2026-12-01",
+    // renovate: datasource=github-releases depName=awslabs/amazon-eks-ami
     nodeAmiRelease: "v20260714",
     addons: {
+        // renovate: datasource=aws-eks-addon depName=vpc-cni packageName={"addonName":"vpc-cni","kubernetesVersion":"1.36"}
         "vpc-cni": "v1.23.1-eksbuild.1",
+        // renovate: datasource=aws-eks-addon depName=kube-proxy packageName={"addonName":"kube-proxy","kubernetesVersion":"1.36"}
         "kube-proxy": "v1.36.0-eksbuild.14",
+        // renovate: datasource=aws-eks-addon depName=coredns packageName={"addonName":"coredns","kubernetesVersion":"1.36"}
         coredns: "v1.14.3-eksbuild.3",
+        // renovate: datasource=aws-eks-addon depName=eks-pod-identity-agent packageName={"addonName":"eks-pod-identity-agent","kubernetesVersion":"1.36"}
         "eks-pod-identity-agent": "v1.4.0-eksbuild.2",
+        // renovate: datasource=aws-eks-addon depName=metrics-server packageName={"addonName":"metrics-server","kubernetesVersion":"1.36"}
         "metrics-server": "v0.9.0-eksbuild.11",
+        // renovate: datasource=aws-eks-addon depName=amazon-cloudwatch-observability packageName={"addonName":"amazon-cloudwatch-observability","kubernetesVersion":"1.36"}
         "amazon-cloudwatch-observability": "v6.4.0-eksbuild.1",
     },
 } as const;

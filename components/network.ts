@@ -1,5 +1,5 @@
 import * as aws from "@pulumi/aws";
-import * as awsx from "@pulumi/awsx";
+import * as awsxEc2 from "@pulumi/awsx/ec2";
 import * as pulumi from "@pulumi/pulumi";
 import { KARPENTER_DISCOVERY_TAG } from "./addons/karpenter-spec";
 
@@ -168,7 +168,7 @@ export class Network extends pulumi.ComponentResource {
                     `${name}: vpc.azCount ${args.vpc.azCount} with vpc.cidrBlock ${args.vpc.cidrBlock}: ${problem}`,
                 );
             const masks = subnetMasks(Number(args.vpc.cidrBlock.split("/")[1]), args.vpc.azCount);
-            const vpc = new awsx.ec2.Vpc(
+            const vpc = new awsxEc2.Vpc(
                 `${name}-vpc`,
                 {
                     cidrBlock: args.vpc.cidrBlock,

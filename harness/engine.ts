@@ -1,12 +1,10 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
-import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import type { RecordedResource as PolicyInput } from "../policy/offline";
-import * as settingsModule from "@pulumi/pulumi/runtime/settings";
-import * as stateModule from "@pulumi/pulumi/runtime/state";
 import { REPO_ROOT, readProject, stackConfig } from "./stack-config";
 import { mocksFor } from "./mocks";
+import { drainRegistrations, installRecordingMocks, unrecordedError, unrecordedResources } from "./sdk";
 
 /**
  * One resource as the program registered it with the engine: what the policy pack's offline runner
@@ -57,22 +55,6 @@ export const SIG = {
 } as const;
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-// Internal runtime functions (marked @internal, so absent from the .d.ts files) that the SDK's own
-// setMocks uses; this harness needs them to install its recording monitor and to wait for the
-// program's last registrations. The SDK version is pinned in package.json for this reason.
-const settings = settingsModule as typeof settingsModule & { waitForRPCs(): Promise<void> };
-const state = stateModule as unknown as {
-    getStore(): {
-        supportsSecrets: boolean;
-        supportsResourceReferences: boolean;
-        supportsOutputValues: boolean;
-        supportsDeletedWith: boolean;
-        supportsAliasSpecs: boolean;
-    };
-};
-
-type Callback = (err: unknown, resp?: unknown) => void;
-
 /** Strips the wire markers: secrets to their values, unknowns to undefined, references to URNs. */
 export function plain(value: unknown): unknown {
     if (value === UNKNOWN) return undefined;
@@ -93,47 +75,40 @@ export function plain(value: unknown): unknown {
     return value;
 }
 
-class RecordingMonitor extends MockMonitor {
-    readonly recorded: RecordedResource[] = [];
-
-    override async registerResource(req: RegisterResourceRequest, callback: Callback): Promise<void> {
-        const wire = (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
-        const propertyDependencies: Record<string, string[]> = {};
-        req.getPropertydependenciesMap().forEach((deps, key) => {
-            if (deps.getUrnsList().length) propertyDependencies[key] = [...deps.getUrnsList()].sort();
-        });
-        const fromInputs = new Set(Object.values(propertyDependencies).flat());
-        const dependencies = [...req.getDependenciesList()].sort();
-        const list = (l: string[]) => (l.length ? [...l] : undefined);
-        const entry: RecordedResource = {
-            type: req.getType(),
-            name: req.getName(),
-            urn: "",
-            custom: req.getCustom(),
-            props: plain(wire) as Record<string, unknown>,
-            parent: req.getParent() || undefined,
-            provider: req.getProvider() || undefined,
-            dependencies,
-            propertyDependencies,
-            dependsOn: list(dependencies.filter((d) => !fromInputs.has(d))),
-            protect: req.getProtect() || undefined,
-            ignoreChanges: list(req.getIgnorechangesList()),
-            replaceOnChanges: list(req.getReplaceonchangesList()),
-            deleteBeforeReplace: req.getDeletebeforereplace() || undefined,
-            retainOnDelete: req.getRetainondelete() || undefined,
-            additionalSecretOutputs: list(req.getAdditionalsecretoutputsList()),
-            version: req.getVersion() || undefined,
-            remote: req.getRemote() || undefined,
-            wire,
-        };
-        const providers = req.getProvidersMap().toObject();
-        if (!entry.provider && providers.length) entry.provider = providers.map(([, ref]) => ref).join(",");
-        this.recorded.push(entry);
-        return super.registerResource(req, (err: unknown, resp?: unknown) => {
-            if (!err && resp) entry.urn = (resp as { getUrn(): string }).getUrn();
-            callback(err, resp);
-        });
-    }
+/** One registration as the harness keeps it; `urn` is filled in once the mock engine answers. */
+function recordedFrom(req: RegisterResourceRequest): RecordedResource {
+    const wire = (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
+    const propertyDependencies: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((deps, key) => {
+        if (deps.getUrnsList().length) propertyDependencies[key] = [...deps.getUrnsList()].sort();
+    });
+    const fromInputs = new Set(Object.values(propertyDependencies).flat());
+    const dependencies = [...req.getDependenciesList()].sort();
+    const list = (l: string[]) => (l.length ? [...l] : undefined);
+    const entry: RecordedResource = {
+        type: req.getType(),
+        name: req.getName(),
+        urn: "",
+        custom: req.getCustom(),
+        props: plain(wire) as Record<string, unknown>,
+        parent: req.getParent() || undefined,
+        provider: req.getProvider() || undefined,
+        dependencies,
+        propertyDependencies,
+        dependsOn: list(dependencies.filter((d) => !fromInputs.has(d))),
+        protect: req.getProtect() || undefined,
+        ignoreChanges: list(req.getIgnorechangesList()),
+        replaceOnChanges: list(req.getReplaceonchangesList()),
+        deleteBeforeReplace: req.getDeletebeforereplace() || undefined,
+        retainOnDelete: req.getRetainondelete() || undefined,
+        additionalSecretOutputs: list(req.getAdditionalsecretoutputsList()),
+        version: req.getVersion() || undefined,
+        remote: req.getRemote() || undefined,
+        wire,
+    };
+    const providers = req.getProvidersMap().toObject();
+    if (!entry.provider && providers.length) entry.provider = providers.map(([, ref]) => ref).join(",");
+    return entry;
 }
 
 let running = false;
@@ -162,24 +137,31 @@ export async function runWithMocks(
     const prepareStackTrace = Error.prepareStackTrace;
     (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
     try {
-        const monitor = new RecordingMonitor(mocksFor(opts.mode));
-        lastRecorded = monitor.recorded;
-        settings.setMockOptions(monitor, opts.project, opts.stack, opts.mode === "preview");
-        const store = state.getStore();
-        store.supportsSecrets = true;
-        store.supportsResourceReferences = true;
-        store.supportsOutputValues = false;
-        store.supportsDeletedWith = true;
-        store.supportsAliasSpecs = true;
+        const recorded: RecordedResource[] = [];
+        lastRecorded = recorded;
+        const monitor = await installRecordingMocks(
+            mocksFor(opts.mode),
+            { project: opts.project, stack: opts.stack, preview: opts.mode === "preview" },
+            (req) => {
+                const entry = recordedFrom(req);
+                recorded.push(entry);
+                return (urn) => (entry.urn = urn ?? "");
+            },
+        );
         pulumi.runtime.setAllConfig(opts.config ?? {}, opts.secretKeys ?? []);
 
         let exports: Record<string, unknown> = {};
         const outputs = await pulumi.runtime.runInPulumiStack(async () => (exports = (await init()) ?? {}));
-        await settings.waitForRPCs();
+        await drainRegistrations(() => recorded.length);
+        const missed = unrecordedResources(
+            monitor,
+            recorded.map((r) => r.urn),
+        );
+        if (missed.length > 0) throw unrecordedError(missed);
         return {
             project: opts.project,
             stack: opts.stack,
-            resources: monitor.recorded,
+            resources: recorded,
             outputs: (outputs ?? {}) as Record<string, unknown>,
             exports,
         };

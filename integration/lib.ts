@@ -36,8 +36,11 @@ export interface Prerequisites {
     readonly found: readonly string[];
 }
 
-/** The oldest Pulumi CLI the Automation API in @pulumi/pulumi 3.248 is tested with. */
-// 3.203: `pulumi config set-all --json` (pulumi/pulumi#19427), which copies a stack's maps as maps.
+/**
+ * The oldest Pulumi CLI this run accepts: 3.203 for `pulumi config set-all --json`
+ * (pulumi/pulumi#19427), which copies a stack's maps as maps (the Automation API alone accepts
+ * 3.2.0+: @pulumi/pulumi 3.276.0 automation/minimumVersion.js).
+ */
 export const MIN_PULUMI_CLI = [3, 203, 0] as const;
 
 function set(env: Env, name: string): boolean {

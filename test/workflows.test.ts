@@ -6,7 +6,8 @@
  * the specific problem the mutation introduces: that is what shows every check can fail.
  *
  * Only pull-request.yml and deploy.yml are checked in depth; any other workflow in the folder (e.g.
- * image.yml) only has to be valid YAML and declare its token permissions.
+ * image.yml, checked by app/checkout-service/test/workflow.test.ts) has to be valid YAML, declare
+ * its token permissions and pin every action by commit SHA with its tag in a comment.
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -206,9 +207,69 @@ function normDir(dir: unknown): string {
 // ---------------------------------------------------------------------------------------------
 // Checks shared by every workflow in the folder.
 
-/** Problems any workflow must not have: it parses, has jobs, and declares its token permissions. */
-function checkAnyWorkflow(text: string): string[] {
+/**
+ * `uses: owner/repo[/path]@<40 hex> # <tag>`: a commit SHA cannot be moved the way a tag can (in
+ * March 2026, 75 of 76 aquasecurity/trivy-action tags were force-pushed to credential-stealing code,
+ * aquasecurity/trivy-action#541), and the tag in the comment is what a reviewer and Renovate read.
+ * Local actions (`./...`) need no pin; a `docker://` action needs a digest.
+ */
+const PINNED_USES = /^([\w.-]+\/[\w./-]+)@([0-9a-f]{40})\s+#\s+(v?\d+(?:\.\d+){0,2})$/;
+
+interface PinnedAction {
+    readonly line: number;
+    readonly action: string;
+    readonly sha: string;
+    readonly tag: string;
+}
+
+/** Every `uses:` of a workflow's text, pinned or not (problems for those that are not). */
+function actionPins(text: string): { pins: PinnedAction[]; problems: string[] } {
+    const pins: PinnedAction[] = [];
     const problems: string[] = [];
+    text.split("\n").forEach((raw, i) => {
+        const m = /^\s*(?:-\s+)?uses:\s*(.*?)\s*$/.exec(raw);
+        if (!m) return;
+        const ref = m[1].replace(/^(["'])(.*)\1(\s+#.*)?$/, "$2$3");
+        if (ref.startsWith("./")) return;
+        if (ref.startsWith("docker://")) {
+            if (!/@sha256:[0-9a-f]{64}(\s+#.*)?$/.test(ref)) {
+                problems.push(`line ${i + 1}: ${ref} is not pinned to an image digest (docker://image@sha256:...)`);
+            }
+            return;
+        }
+        const pin = PINNED_USES.exec(ref);
+        if (!pin) {
+            problems.push(
+                `line ${i + 1}: action ${ref} is not pinned to a full commit SHA with its tag in a comment ` +
+                    "(uses: owner/repo@<40 hex> # v1.2.3)",
+            );
+        } else pins.push({ line: i + 1, action: pin[1], sha: pin[2], tag: pin[3] });
+    });
+    return { pins, problems };
+}
+
+/** Across files: one action, one SHA and one tag everywhere, so an update never leaves a copy behind. */
+function checkPinsAgree(files: Record<string, string>): string[] {
+    const seen = new Map<string, { where: string; sha: string; tag: string }>();
+    const problems: string[] = [];
+    for (const [file, text] of Object.entries(files)) {
+        for (const pin of actionPins(text).pins) {
+            const where = `${file}:${pin.line}`;
+            const first = seen.get(pin.action);
+            if (first === undefined) seen.set(pin.action, { where, sha: pin.sha, tag: pin.tag });
+            else if (first.sha !== pin.sha || first.tag !== pin.tag) {
+                problems.push(
+                    `${pin.action} is ${pin.sha} # ${pin.tag} at ${where} but ${first.sha} # ${first.tag} at ${first.where}`,
+                );
+            }
+        }
+    }
+    return problems;
+}
+
+/** Problems any workflow must not have: it parses, has jobs, declares its token permissions, pins its actions. */
+function checkAnyWorkflow(text: string): string[] {
+    const problems: string[] = [...actionPins(text).problems];
     const doc = YAML.parseDocument(text);
     if (doc.errors.length > 0) {
         return doc.errors.map((e) => `invalid YAML: ${e.message}`);
@@ -246,12 +307,19 @@ function checkOwnedWorkflow(wf: Workflow): string[] {
         const steps = stepsOf(job);
         if (steps.length === 0) problems.push(`job ${jobId}: no steps`);
 
-        // Actions pinned to a major version tag (or a full commit SHA), never a branch.
+        // Actions by commit SHA (the parsed YAML has lost the tag comment; checkAnyWorkflow reads it).
         for (const step of steps) {
             if (step.uses === undefined || step.uses.startsWith("./") || step.uses.startsWith("docker://")) continue;
-            if (!/^[\w.-]+\/[\w./-]+@(v\d+|[0-9a-f]{40})$/.test(step.uses)) {
+            if (!/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/.test(step.uses)) {
+                problems.push(`job ${jobId}: action ${step.uses} is not pinned to a full commit SHA`);
+            }
+        }
+
+        // Node from .nvmrc, the version .ci/node.sh provisions and the image's base runs.
+        for (const step of steps.filter((s) => isAction(s, "actions/setup-node"))) {
+            if (input(step, "node-version-file") !== ".nvmrc" || input(step, "node-version") !== undefined) {
                 problems.push(
-                    `job ${jobId}: action ${step.uses} is not pinned to a major version tag (@vN) or a commit SHA`,
+                    `job ${jobId}: setup-node must read node-version-file: .nvmrc (and set no node-version); got ${JSON.stringify(step.with ?? {})}`,
                 );
             }
         }
@@ -387,12 +455,7 @@ function checkPullRequestWorkflow(wf: Workflow): string[] {
         const steps = stepsOf(checks);
         const setupNode = steps.find((s) => isAction(s, "actions/setup-node"));
         if (setupNode === undefined) problems.push("checks: no actions/setup-node");
-        else {
-            if (String(input(setupNode, "node-version")).split(".")[0] !== "20") {
-                problems.push("checks: setup-node must use node-version 20 (what the team runs)");
-            }
-            if (input(setupNode, "cache") !== "npm") problems.push("checks: setup-node without cache: npm");
-        }
+        else if (input(setupNode, "cache") !== "npm") problems.push("checks: setup-node without cache: npm");
         for (const [script, re] of [
             ["npm ci", /\bnpm\s+ci\b/],
             ["npm run lint", /\bnpm\s+run\s+lint\b/],
@@ -518,7 +581,78 @@ function checkDeployWorkflow(wf: Workflow): string[] {
         }
         const dev = wf.jobs?.[devJob] ?? {};
         if (needsOf(dev).includes(prodJob)) problems.push(`job ${devJob}: dev must not wait for prod`);
+        problems.push(...checkProdPreviewBeforeApproval(wf, prodJob), ...checkImagePromotion(wf, prodJob));
     }
+
+    // Every job deploys or previews the commit that triggered the run, not whatever main is by then.
+    for (const [jobId, job] of jobsOf(wf)) {
+        for (const step of stepsOf(job).filter((s) => isAction(s, "actions/checkout"))) {
+            if (compact(input(step, "ref")) !== "github.sha") {
+                problems.push(
+                    `job ${jobId}: checks out ${JSON.stringify(input(step, "ref"))}, not the exact commit (ref: \${{ github.sha }})`,
+                );
+            }
+        }
+    }
+    return problems;
+}
+
+/**
+ * prod's `pulumi preview` runs on the same commit, in a job outside the `prod` environment that the
+ * approval-gated `up` needs, and writes the preview to the job summary: the reviewer sees what the
+ * approval will change before approving.
+ */
+function checkProdPreviewBeforeApproval(wf: Workflow, prodJob: string): string[] {
+    const problems: string[] = [];
+    const previews = pulumiSteps(wf, "preview").filter((p) => p.stacks.includes("prod"));
+    if (previews.length === 0) return ["no pulumi preview for prod before its up"];
+    for (const { jobId, job, step } of previews) {
+        if (environmentName(job) === "prod") {
+            problems.push(`job ${jobId}: the prod preview runs in the prod environment, so only after the approval`);
+        }
+        if (!isTrue(input(step, "comment-on-summary"))) {
+            problems.push(
+                `job ${jobId}: the prod preview is not written to the job summary (comment-on-summary: true)`,
+            );
+        }
+        const policy = String(input(step, "policyPackConfigs") ?? "");
+        if (!policy.includes(`${POLICY_PACK}/config/prod.json`)) {
+            problems.push(`job ${jobId}: the prod preview does not apply ${POLICY_PACK}/config/prod.json`);
+        }
+    }
+    if (!previews.some((p) => needsOf(wf.jobs?.[prodJob] ?? {}).includes(p.jobId))) {
+        problems.push(
+            `job ${prodJob}: prod's up does not need the prod preview job (${previews.map((p) => p.jobId).join(", ")})`,
+        );
+    }
+    return problems;
+}
+
+/** Anything in a step that builds a container image. */
+const BUILDS_IMAGE = /\bdocker\s+(buildx\s+)?build\b|\bbuildah\b|\bkaniko\b/;
+
+/**
+ * The image prod runs is the one built and scanned for dev, copied by digest before prod's up
+ * (.ci/promote-image.sh, tested in test/promote-image.test.ts); nothing in this workflow builds one.
+ */
+function checkImagePromotion(wf: Workflow, prodJob: string): string[] {
+    const problems: string[] = [];
+    for (const [jobId, job] of jobsOf(wf)) {
+        for (const step of stepsOf(job)) {
+            if (isAction(step, "docker/build-push-action") || BUILDS_IMAGE.test(step.run ?? "")) {
+                problems.push(`job ${jobId}: builds an image; prod must get dev's scanned digest, promoted`);
+            }
+        }
+    }
+    const job = wf.jobs?.[prodJob] ?? {};
+    const promote = firstIndex(job, runs(/\.ci\/promote-image\.sh\b/));
+    const up = firstIndex(
+        job,
+        (s) => isAction(s, "pulumi/actions") && ["up", "update"].includes(String(input(s, "command"))),
+    );
+    if (promote < 0)
+        problems.push(`job ${prodJob}: does not promote the image (.ci/promote-image.sh) before pulumi up`);
+    else if (up >= 0 && promote > up) problems.push(`job ${prodJob}: promotes the image after pulumi up`);
     return problems;
 }
 
@@ -561,6 +695,49 @@ describe("GitHub workflows", () => {
                 assert.deepEqual(checkAnyWorkflow(text), []);
             });
         }
+
+        it("every action is pinned to a commit SHA with its tag in a comment, the same one in every file", () => {
+            const texts = Object.fromEntries(
+                files.map((f) => [f, fs.readFileSync(path.join(WORKFLOW_DIR, f), "utf8")]),
+            );
+            assert.ok(
+                Object.values(texts).some((t) => actionPins(t).pins.length > 0),
+                "no pinned action found at all: is the parser reading the files?",
+            );
+            assert.deepEqual(checkPinsAgree(texts), []);
+        });
+
+        it("the pin check rejects tags, branches, short SHAs, a missing tag comment and unpinned images", () => {
+            const sha = "3d3c42e5aac5ba805825da76410c181273ba90b1";
+            const wf = (uses: string) =>
+                `on: [push]\npermissions: {contents: read}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: ${uses}\n`;
+            const table: [string, RegExp | null][] = [
+                [`actions/checkout@${sha} # v7.0.1`, null],
+                [`"actions/checkout@${sha}" # v7.0.1`, null],
+                [`github/codeql-action/init@${sha} # v4`, null],
+                ["./.github/actions/local", null],
+                [`docker://alpine@sha256:${"a".repeat(64)}`, null],
+                ["actions/checkout@v7", /actions\/checkout@v7 is not pinned to a full commit SHA with its tag/],
+                ["actions/checkout@main", /is not pinned/],
+                ["actions/checkout@3d3c42e", /is not pinned/],
+                [`actions/checkout@${sha}`, /is not pinned to a full commit SHA with its tag in a comment/],
+                [`actions/checkout@${sha} # latest`, /is not pinned/],
+                ["docker://alpine:3.20", /docker:\/\/alpine:3\.20 is not pinned to an image digest/],
+            ];
+            for (const [uses, expected] of table) {
+                const problems = checkAnyWorkflow(wf(uses));
+                if (expected === null) assert.deepEqual(problems, [], uses);
+                else assertProblem(problems, expected);
+            }
+            const other = "0000000000000000000000000000000000000000";
+            assertProblem(
+                checkPinsAgree({
+                    "a.yml": wf(`actions/checkout@${sha} # v7.0.1`),
+                    "b.yml": wf(`actions/checkout@${other} # v7.0.1`),
+                }),
+                /actions\/checkout is 0{40} # v7\.0\.1 at b\.yml:7 but 3d3c42e5\w+ # v7\.0\.1 at a\.yml:7/,
+            );
+        });
 
         it("the generic check rejects broken YAML, missing permissions and write-all", () => {
             assertProblem(checkAnyWorkflow("on: [push]\njobs:\n  a: {runs-on: x\n"), /invalid YAML/);
@@ -709,7 +886,7 @@ describe("GitHub workflows", () => {
                 (wf) =>
                     (stepsOf(wf.jobs!.checks).find((s) => isAction(s, "actions/setup-node"))!.with!["node-version"] =
                         22),
-                /node-version 20/,
+                /job checks: setup-node must read node-version-file: \.nvmrc \(and set no node-version\)/,
             ],
             [
                 "no synth of the base",
@@ -735,7 +912,12 @@ describe("GitHub workflows", () => {
             [
                 "action pinned to a branch",
                 (wf) => (stepsOf(wf.jobs!.checks)[0].uses = "actions/checkout@main"),
-                /actions\/checkout@main is not pinned/,
+                /action actions\/checkout@main is not pinned to a full commit SHA/,
+            ],
+            [
+                "action pinned to a major version tag",
+                (wf) => (stepsOf(wf.jobs!.checks)[0].uses = "actions/checkout@v7"),
+                /action actions\/checkout@v7 is not pinned to a full commit SHA/,
             ],
         ];
 
@@ -757,6 +939,11 @@ describe("GitHub workflows", () => {
         const copy = (): Workflow => structuredClone(real);
         const dev = (wf: Workflow): Job => jobWithPulumi(wf, "up", "dev");
         const prod = (wf: Workflow): Job => jobWithPulumi(wf, "up", "prod");
+        const prodPreviewJob = (wf: Workflow): string => {
+            const found = pulumiSteps(wf, "preview").find((p) => p.stacks.includes("prod"));
+            assert.ok(found, "no prod preview in the fixture");
+            return found.jobId;
+        };
 
         it("has no problems", () => {
             assert.deepEqual(checkDeployWorkflow(real), []);
@@ -824,6 +1011,61 @@ describe("GitHub workflows", () => {
                     creds.with = { "aws-access-key-id": "${{ secrets.KEY }}", "aws-region": "eu-west-1" };
                 },
                 /static AWS access keys/,
+            ],
+            [
+                "no prod preview",
+                (wf) => delete wf.jobs![prodPreviewJob(wf)],
+                /no pulumi preview for prod before its up/,
+            ],
+            [
+                "prod preview behind the approval",
+                (wf) => (wf.jobs![prodPreviewJob(wf)].environment = "prod"),
+                /the prod preview runs in the prod environment, so only after the approval/,
+            ],
+            [
+                "prod preview not in the job summary",
+                (wf) => delete pulumiStepOf(wf.jobs![prodPreviewJob(wf)]).with!["comment-on-summary"],
+                /not written to the job summary/,
+            ],
+            [
+                "prod up not waiting for its preview",
+                (wf) => (prod(wf).needs = needsOf(prod(wf)).filter((n) => n !== prodPreviewJob(wf))),
+                /prod's up does not need the prod preview job/,
+            ],
+            [
+                "prod preview of whatever main is by then",
+                (wf) =>
+                    delete stepsOf(wf.jobs![prodPreviewJob(wf)]).find((s) => isAction(s, "actions/checkout"))!.with!
+                        .ref,
+                /checks out undefined, not the exact commit/,
+            ],
+            [
+                "prod up without promoting the image",
+                (wf) => dropRun(prod(wf), /promote-image\.sh/),
+                /does not promote the image/,
+            ],
+            [
+                "prod image promoted after the up",
+                (wf) => {
+                    const steps = prod(wf).steps!;
+                    const [moved] = steps.splice(steps.findIndex(runs(/promote-image\.sh/)), 1);
+                    steps.push(moved);
+                },
+                /promotes the image after pulumi up/,
+            ],
+            [
+                "prod image rebuilt",
+                (wf) =>
+                    prod(wf).steps!.splice(1, 0, {
+                        run: "docker buildx build -t x -f app/checkout-service/Dockerfile .",
+                    }),
+                /builds an image; prod must get dev's scanned digest/,
+            ],
+            [
+                "setup-node on a literal version",
+                (wf) =>
+                    (stepsOf(prod(wf)).find((s) => isAction(s, "actions/setup-node"))!.with = { "node-version": "24" }),
+                /setup-node must read node-version-file: \.nvmrc/,
             ],
         ];
 

@@ -10,12 +10,13 @@ import upstreamPolicy from "./aws-load-balancer-controller.iam-policy.json";
  * with it (the chart's appVersion: helm/aws-load-balancer-controller/Chart.yaml at that tag).
  */
 export const AWS_LOAD_BALANCER_CONTROLLER = {
-    // renovate: datasource=helm depName=aws-load-balancer-controller registryUrl=https://aws.github.io/eks-charts
     chart: {
         chart: "aws-load-balancer-controller",
         repository: "https://aws.github.io/eks-charts",
+        // renovate: datasource=helm depName=aws-load-balancer-controller registryUrl=https://aws.github.io/eks-charts
         version: "3.5.0",
     } satisfies ChartPin,
+    // renovate: datasource=github-releases depName=kubernetes-sigs/aws-load-balancer-controller
     appVersion: "v3.5.0",
 } as const;
 

@@ -5,10 +5,10 @@ import { HostedZone, hostedZoneArn, validateZones } from "./route53";
 
 /** ExternalDNS's chart (app v0.21.0); the next chart makes `policy` required, set explicitly here already. */
 export const EXTERNAL_DNS = {
-    // renovate: datasource=helm depName=external-dns registryUrl=https://kubernetes-sigs.github.io/external-dns/
     chart: {
         chart: "external-dns",
         repository: "https://kubernetes-sigs.github.io/external-dns/",
+        // renovate: datasource=helm depName=external-dns registryUrl=https://kubernetes-sigs.github.io/external-dns/
         version: "1.21.1",
     } satisfies ChartPin,
 } as const;

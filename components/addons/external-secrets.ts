@@ -8,10 +8,10 @@ import { ChartPin, HelmAddon, PodIdentityContext, helmAddon } from "./helm-addon
  * `external-secrets.io/v1` only; v1beta1 is off unless `crds.unsafeServeV1Beta1` (values.yaml).
  */
 export const EXTERNAL_SECRETS = {
-    // renovate: datasource=helm depName=external-secrets registryUrl=https://charts.external-secrets.io
     chart: {
         chart: "external-secrets",
         repository: "https://charts.external-secrets.io",
+        // renovate: datasource=helm depName=external-secrets registryUrl=https://charts.external-secrets.io
         version: "2.9.0",
     } satisfies ChartPin,
     apiVersion: "external-secrets.io/v1",

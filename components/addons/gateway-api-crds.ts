@@ -8,9 +8,13 @@ import { ChartPin, chartSource } from "./helm-addon";
  * are published as `v<x.y.z>` to oci://docker.io/envoyproxy (.github/workflows/release.yaml).
  */
 export const GATEWAY_API_CRDS = {
-    // renovate: datasource=docker depName=docker.io/envoyproxy/gateway-crds-helm
-    chart: { chart: "oci://docker.io/envoyproxy/gateway-crds-helm", version: "v1.9.0" } satisfies ChartPin,
+    chart: {
+        chart: "oci://docker.io/envoyproxy/gateway-crds-helm",
+        // renovate: datasource=docker depName=docker.io/envoyproxy/gateway-crds-helm
+        version: "v1.9.0",
+    } satisfies ChartPin,
     /** The Gateway API release that chart version carries, for readers and the route schema. */
+    // renovate: datasource=github-releases depName=kubernetes-sigs/gateway-api
     gatewayApiBundle: "v1.6.1",
 } as const;
 

@@ -6,8 +6,11 @@ import { HostedZone, validateHostnames, validateZones } from "./route53";
 
 /** Envoy Gateway's chart; the CRD chart (gateway-api-crds.ts) must carry the same version. */
 export const ENVOY_GATEWAY = {
-    // renovate: datasource=docker depName=docker.io/envoyproxy/gateway-helm
-    chart: { chart: "oci://docker.io/envoyproxy/gateway-helm", version: "v1.9.0" } satisfies ChartPin,
+    chart: {
+        chart: "oci://docker.io/envoyproxy/gateway-helm",
+        // renovate: datasource=docker depName=docker.io/envoyproxy/gateway-helm
+        version: "v1.9.0",
+    } satisfies ChartPin,
     /** The chart's default `config.envoyGateway.gateway.controllerName` (values.yaml). */
     controllerName: "gateway.envoyproxy.io/gatewayclass-controller",
 } as const;

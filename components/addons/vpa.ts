@@ -9,8 +9,13 @@ import { ChartPin, HelmAddon, helmAddon } from "./helm-addon";
  * the release skips it.
  */
 export const VPA = {
-    // renovate: datasource=helm depName=vpa registryUrl=https://charts.fairwinds.com/stable
-    chart: { chart: "vpa", repository: "https://charts.fairwinds.com/stable", version: "5.0.0" } satisfies ChartPin,
+    chart: {
+        chart: "vpa",
+        repository: "https://charts.fairwinds.com/stable",
+        // renovate: datasource=helm depName=vpa registryUrl=https://charts.fairwinds.com/stable
+        version: "5.0.0",
+    } satisfies ChartPin,
+    // renovate: datasource=docker depName=registry.k8s.io/autoscaling/vpa-recommender
     appVersion: "1.7.1",
     crdsUrl:
         "https://raw.githubusercontent.com/FairwindsOps/charts/5f478fcec32f69a0818a7f78f4be5cbe7a1719c4/stable/vpa/crds/vpa-v1-crd.yaml",

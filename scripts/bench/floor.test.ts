@@ -3,7 +3,7 @@
 import * as assert from "assert";
 import "@pulumi/pulumi";
 import "@pulumi/aws";
-import "@pulumi/awsx";
+import "@pulumi/awsx/ec2";
 import "@pulumi/eks";
 import "@pulumi/kubernetes";
 

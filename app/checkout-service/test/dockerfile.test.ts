@@ -16,6 +16,10 @@ const appDir = path.resolve(__dirname, "..");
 const contextDir = path.resolve(appDir, "..", "..");
 const dockerfile = fs.readFileSync(path.join(appDir, "Dockerfile"), "utf8");
 const dockerignore = fs.readFileSync(path.join(appDir, "Dockerfile.dockerignore"), "utf8");
+/** The exact Node version the repository's tests and CI run (.ci/node.sh, setup-node). */
+const nvmrc = fs.readFileSync(path.join(contextDir, ".nvmrc"), "utf8").trim();
+/** The base image line as written, whatever version it names (the mutations below start from it). */
+const baseArg = /^ARG NODE_IMAGE=.*$/m.exec(dockerfile)?.[0] ?? "ARG NODE_IMAGE=(missing)";
 
 /** The real Dockerfile with one line changed; fails the test if `from` is not in it. */
 function mutate(from: string | RegExp, to: string): string {
@@ -37,7 +41,7 @@ describe("checkout-service Dockerfile", () => {
             const instructions = parseInstructions(
                 [
                     "# syntax=docker/dockerfile:1",
-                    "FROM node:20.20.2 AS build",
+                    "FROM node:24.22.3 AS build",
                     "RUN --mount=type=cache,target=/x \\",
                     "    # comment inside",
                     "    npm ci",
@@ -47,7 +51,7 @@ describe("checkout-service Dockerfile", () => {
             assert.deepEqual(
                 instructions.map((i) => [i.keyword, i.rest, i.flags, i.line]),
                 [
-                    ["FROM", "node:20.20.2 AS build", {}, 2],
+                    ["FROM", "node:24.22.3 AS build", {}, 2],
                     ["RUN", "npm ci", { mount: "type=cache,target=/x" }, 3],
                     ["COPY", "/a ./b", { from: "build" }, 6],
                 ],
@@ -55,24 +59,25 @@ describe("checkout-service Dockerfile", () => {
         });
 
         it("substitutes global ARG defaults into FROM", () => {
-            const parsed = parseDockerfile("ARG BASE=node:20.20.2-bookworm-slim\nFROM ${BASE} AS one\nFROM $BASE\n");
+            const parsed = parseDockerfile("ARG BASE=node:24.22.3-trixie-slim\nFROM ${BASE} AS one\nFROM $BASE\n");
             assert.deepEqual(
                 parsed.stages.map((s) => [s.name, s.base]),
                 [
-                    ["one", "node:20.20.2-bookworm-slim"],
-                    [undefined, "node:20.20.2-bookworm-slim"],
+                    ["one", "node:24.22.3-trixie-slim"],
+                    [undefined, "node:24.22.3-trixie-slim"],
                 ],
             );
         });
 
         const images: Array<[string, boolean]> = [
-            ["node:20.20.2-bookworm-slim", true],
-            ["node:20.20.2", true],
+            ["node:24.22.3-trixie-slim", true],
+            ["node:24.22.3", true],
             [`node@sha256:${"a".repeat(64)}`, true],
+            [`node:24.22.3-trixie-slim@sha256:${"a".repeat(64)}`, true],
             ["node:latest", false],
             ["node", false],
-            ["node:20", false],
-            ["node:20-slim", false],
+            ["node:24", false],
+            ["node:24-slim", false],
             ["node:lts-bookworm-slim", false],
         ];
         for (const [image, pinned] of images) {
@@ -93,7 +98,17 @@ describe("checkout-service Dockerfile", () => {
                 stages.map((s) => s.name),
                 ["build", "prod-deps", "runtime"],
             );
-            assert.deepEqual([...new Set(stages.map((s) => s.base))], ["node:20.20.2-bookworm-slim"]);
+            assert.equal(new Set(stages.map((s) => s.base)).size, 1, "every stage builds on NODE_IMAGE");
+        });
+
+        it("runs the Node version of .nvmrc, on Debian slim (a digest may follow the tag)", () => {
+            assert.match(nvmrc, /^24\.\d+\.\d+$/, ".nvmrc must name one exact Node 24 version");
+            const base = parseDockerfile(dockerfile).stages[0]?.base ?? "";
+            assert.match(
+                base,
+                new RegExp(`^node:${nvmrc.replace(/\./g, "\\.")}-(trixie|bookworm)-slim(@sha256:[0-9a-f]{64})?$`),
+                `NODE_IMAGE is ${base}; it must be node:${nvmrc}-<debian>-slim, the version in .nvmrc`,
+            );
         });
 
         it("compiles with the app's tsconfig in the build stage", () => {
@@ -110,27 +125,15 @@ describe("checkout-service Dockerfile", () => {
             [
                 "a single stage",
                 () =>
-                    'FROM node:20.20.2-bookworm-slim\nUSER 10001:10001\nEXPOSE 8080\nENV NODE_ENV=production\nRUN npm ci --omit=dev\nENTRYPOINT ["node", "dist/main.js"]\n',
+                    'FROM node:24.22.3-trixie-slim\nUSER 10001:10001\nEXPOSE 8080\nENV NODE_ENV=production\nRUN npm ci --omit=dev\nENTRYPOINT ["node", "dist/main.js"]\n',
                 /multi-stage build required/,
             ],
-            [
-                "a latest base",
-                () => mutate("ARG NODE_IMAGE=node:20.20.2-bookworm-slim", "ARG NODE_IMAGE=node:latest"),
-                /not pinned/,
-            ],
-            [
-                "a major-only base",
-                () => mutate("ARG NODE_IMAGE=node:20.20.2-bookworm-slim", "ARG NODE_IMAGE=node:20-slim"),
-                /not pinned/,
-            ],
-            [
-                "an ARG base without default",
-                () => mutate("ARG NODE_IMAGE=node:20.20.2-bookworm-slim", "ARG NODE_IMAGE"),
-                /ARG without a default/,
-            ],
+            ["a latest base", () => mutate(baseArg, "ARG NODE_IMAGE=node:latest"), /not pinned/],
+            ["a major-only base", () => mutate(baseArg, "ARG NODE_IMAGE=node:24-slim"), /not pinned/],
+            ["an ARG base without default", () => mutate(baseArg, "ARG NODE_IMAGE"), /ARG without a default/],
             [
                 "a different runtime base",
-                () => mutate("FROM ${NODE_IMAGE} AS runtime", "FROM node:22.12.0-bookworm-slim AS runtime"),
+                () => mutate("FROM ${NODE_IMAGE} AS runtime", "FROM node:24.11.0-bookworm-slim AS runtime"),
                 /different bases/,
             ],
             ["a named user", () => mutate("USER 10001:10001", "USER node"), /numeric USER/],

@@ -107,7 +107,7 @@ export function parseDockerfile(text: string): Dockerfile {
     return { globalArgs, stages };
 }
 
-/** node:20.20.2-bookworm-slim, node:20.20.2, or anything@sha256:<64 hex>. */
+/** node:24.22.3-trixie-slim, node:24.22.3, or anything@sha256:<64 hex> (a tag may precede it). */
 export function isPinnedImage(image: string): boolean {
     if (/@sha256:[0-9a-f]{64}$/.test(image)) {
         return true;

@@ -9,9 +9,12 @@ const workflowPath = path.resolve(__dirname, "..", "..", "..", ".github", "workf
 const text = fs.readFileSync(workflowPath, "utf8");
 
 interface Workflow {
-    on: { push: { branches: string[]; paths: string[] } };
+    on: { push: { branches: string[]; paths: string[] }; workflow_dispatch?: Record<string, unknown> | null };
     permissions: Record<string, string> | string;
-    jobs: Record<string, { permissions: Record<string, string>; env: Record<string, string>; steps: Step[] }>;
+    jobs: Record<
+        string,
+        { environment: string; permissions: Record<string, string>; env: Record<string, string>; steps: Step[] }
+    >;
 }
 
 /** A fresh parse of the real workflow, so each mutation starts from the file as committed. */
@@ -73,6 +76,25 @@ describe(".github/workflows/image.yml", () => {
 
     const mutations: Array<[string, (wf: Workflow) => void, RegExp]> = [
         ["another branch", (wf) => (wf.on.push.branches = ["release"]), /push to main/],
+        [
+            "a build for prod",
+            (wf) => (onlyJob(wf).environment = "${{ inputs.stack || 'dev' }}"),
+            /environment must be dev \(prod gets dev's digest by promotion/,
+        ],
+        [
+            "a stack to build for",
+            (wf) => (wf.on.workflow_dispatch = { inputs: { stack: { type: "choice", options: ["dev", "prod"] } } }),
+            /workflow_dispatch must take no inputs/,
+        ],
+        [
+            "a literal Node version",
+            (wf) => {
+                const setup = step(wf, uses("actions/setup-node")).with as Record<string, unknown>;
+                delete setup["node-version-file"];
+                setup["node-version"] = "24.22.3";
+            },
+            /setup-node must read node-version-file: \.nvmrc/,
+        ],
         ["no path filter", (wf) => (wf.on.push.paths = ["**"]), /app\/checkout-service\/\*\*/],
         ["write-all permissions", (wf) => (wf.permissions = "write-all"), /workflow permissions/],
         ["contents: write", (wf) => (onlyJob(wf).permissions.contents = "write"), /permissions must be exactly/],

@@ -10,6 +10,7 @@ export interface Step {
 }
 
 interface Job {
+    readonly environment?: unknown;
     readonly permissions?: unknown;
     readonly env?: Readonly<Record<string, unknown>>;
     readonly steps?: readonly Step[];
@@ -56,6 +57,10 @@ export function checkImageWorkflow(doc: unknown): string[] {
     if (record(root.on).pull_request_target !== undefined) {
         problems.push("must not run on pull_request_target (untrusted code with secrets)");
     }
+    // Built once, for dev: prod gets dev's scanned digest promoted by deploy.yml, never a build of its own.
+    if (Object.keys(record(record(root.on).workflow_dispatch).inputs ?? {}).length > 0) {
+        problems.push("workflow_dispatch must take no inputs (the image is built for dev only)");
+    }
 
     // Permissions: read-only by default, the OIDC token only where it is used.
     if (JSON.stringify(root.permissions) !== JSON.stringify({ contents: "read" })) {
@@ -73,6 +78,20 @@ export function checkImageWorkflow(doc: unknown): string[] {
             problems.push(
                 `job ${name}: permissions must be exactly {id-token: write, contents: read}; got ${JSON.stringify(job.permissions)}`,
             );
+        }
+
+        if (job.environment !== "dev") {
+            problems.push(
+                `job ${name}: environment must be dev (prod gets dev's digest by promotion, not a build); got ${JSON.stringify(job.environment)}`,
+            );
+        }
+        for (const step of steps.filter(usesAction("actions/setup-node"))) {
+            if (
+                record(step.with)["node-version-file"] !== ".nvmrc" ||
+                record(step.with)["node-version"] !== undefined
+            ) {
+                problems.push(`job ${name}: setup-node must read node-version-file: .nvmrc`);
+            }
         }
 
         for (const step of steps) {
