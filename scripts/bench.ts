@@ -135,7 +135,7 @@ function main(): void {
             ]),
         );
         results.push(measure("tsc --noEmit (the project)", [node, tsc, "--noEmit", "-p", "."]));
-        results.push(measure("npm run typecheck (tsc + Output rules)", [node, "scripts/typecheck.mts"]));
+        results.push(measure("npm run typecheck (tsc + Output check)", [node, "scripts/typecheck.mts"]));
         if (!SKIP_CI) results.push(measureCiRun());
     } finally {
         fs.rmSync(out, { recursive: true, force: true });
