@@ -607,6 +607,41 @@ describe("config: bad values are rejected with the key, the value as written and
             error: `${ns}:telemetry.alertEmails must list at least one email address (the SLO alerts go there); got []`,
         },
         {
+            what: "database secret outside the stack's prefix",
+            set: { "checkout.databaseSecret": "checkout-prod/orders-db" },
+            error: `${ns}:checkout.databaseSecret must be under externalSecrets.secretPrefix (checkout-dev/...): the stack may read no other secret; got "checkout-prod/orders-db"`,
+        },
+        {
+            what: "database secret named by ARN",
+            set: { "checkout.databaseSecret": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x" },
+            error: `${ns}:checkout.databaseSecret must be a Secrets Manager secret name such as checkout-prod/orders-db, or ""; got "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x"`,
+        },
+        {
+            what: "secret prefix with a wildcard",
+            set: { "externalSecrets.secretPrefix": "checkout-*" },
+            error: `${ns}:externalSecrets.secretPrefix must be one or more '/'-separated segments of letters, digits and _+=.@- (no wildcard, no leading or trailing '/'); got "checkout-*"`,
+        },
+        {
+            what: "bad capacity type",
+            set: { "karpenter.capacityTypes": ["reserved"] },
+            error: `${ns}:karpenter.capacityTypes[0] must be one of spot, on-demand; got "reserved"`,
+        },
+        {
+            what: "no capacity type",
+            set: { "karpenter.capacityTypes": [] },
+            error: `${ns}:karpenter.capacityTypes must list at least one capacity type (spot, on-demand); got []`,
+        },
+        {
+            what: "nodes that never expire",
+            set: { "karpenter.expireAfter": "Never" },
+            error: `${ns}:karpenter.expireAfter must be a duration such as 720h (never Never: nodes must be replaced to pick up new AMIs); got "Never"`,
+        },
+        {
+            what: "one system node",
+            set: { "nodes.minSize": 1, "nodes.desiredSize": 1 },
+            error: `${ns}:nodes.minSize must be >= 2; got 1`,
+        },
+        {
             what: "ACME email",
             set: { "certManager.acmeEmail": "platform-team" },
             error: `${ns}:certManager.acmeEmail must be an email address (Let's Encrypt sends expiry notices there); got "platform-team"`,
