@@ -4,8 +4,11 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AwsLoadBalancerController } from "./components/addons/aws-load-balancer-controller";
 import { ExternalDns } from "./components/addons/external-dns";
+import { ExternalSecrets } from "./components/addons/external-secrets";
 import { GatewayApiCrds } from "./components/addons/gateway-api-crds";
 import { EdgeGateway, EnvoyGateway } from "./components/addons/gateway";
+import { Karpenter } from "./components/addons/karpenter";
+import { VpaRecommender } from "./components/addons/vpa";
 import { CertManager } from "./components/cert-manager";
 import {
     CHECKOUT,
@@ -73,6 +76,44 @@ const k8sOpts = { providers: { kubernetes: cluster.provider } };
 
 // Every controller that calls AWS runs under EKS Pod Identity, through the agent add-on.
 const identity = { clusterName: cluster.name, agent: cluster.podIdentityAgent };
+
+// Capacity beyond the system node group. The controller's release waits for its pods on the system
+// nodes only; its NodePool launches nodes when pods are pending, so nothing here waits on them.
+new Karpenter(
+    "karpenter",
+    {
+        clusterName: config.cluster.name,
+        region: config.region,
+        accountId: caller.accountId,
+        partition: partition.partition,
+        identity,
+        systemNodes: cluster.nodeGroup,
+        nodeSecurityGroupId: cluster.nodeSecurityGroupId,
+        nodePool: config.karpenter.nodePool,
+        diskSizeGiB: config.nodes.diskSizeGiB,
+        tags,
+    },
+    k8sOpts,
+);
+
+const externalSecrets = new ExternalSecrets(
+    "external-secrets",
+    {
+        identity,
+        region: config.region,
+        accountId: caller.accountId,
+        partition: partition.partition,
+        secretPrefix: config.externalSecrets.secretPrefix,
+        kmsKeyArns: config.externalSecrets.kmsKeyArns,
+        namespaces: [config.checkout.namespace],
+        replicas: config.externalSecrets.replicas,
+        dependsOn: [cluster.nodeGroup],
+        tags,
+    },
+    k8sOpts,
+);
+
+const vpa = config.vpa.enabled ? new VpaRecommender("vpa", { dependsOn: [cluster.nodeGroup] }, k8sOpts) : undefined;
 
 // The edge exists only with a hosted zone (edge.zones): without one no certificate could be proven
 // and no record written, and nothing else here asks for a load balancer.
@@ -186,6 +227,10 @@ const checkout = new WebService(
         // The managed collector scrapes from its ENIs in the private subnets (Telemetry's subnetIds).
         metricsScrapers: network.privateSubnetCidrs.map((cidr) => ({ ipBlock: { cidr } })),
         podAnnotations: scrapeAnnotations(CHECKOUT.port, CHECKOUT.metricsPath),
+        database: config.checkout.databaseSecret
+            ? { store: externalSecrets.storeRef, secretName: config.checkout.databaseSecret }
+            : undefined,
+        vpa: vpa && { installedBy: vpa.crds },
         // No OTEL_EXPORTER_OTLP_ENDPOINT: the pinned amazon-cloudwatch-observability add-on (v6.4.0)
         // serves no OTLP receiver; AWS documents one from 8.0.0 (README, "Traces").
     }),

@@ -534,6 +534,17 @@ function crossChecks(c: RawConfig, problems: Problems, ns: (n: string) => string
             () => checkout.hostname,
         );
     }
+    // The controller may read only under the prefix (its IAM policy), so a secret elsewhere never syncs.
+    rule(
+        valid("externalSecrets", "secretPrefix") && valid("checkout", "databaseSecret"),
+        () =>
+            checkout.databaseSecret === "" || checkout.databaseSecret.startsWith(`${c.externalSecrets.secretPrefix}/`),
+        "checkout",
+        "databaseSecret",
+        () =>
+            `must be under externalSecrets.secretPrefix (${c.externalSecrets.secretPrefix}/...): the stack may read no other secret`,
+        () => checkout.databaseSecret,
+    );
     // ExternalDNS's txtOwnerId is the cluster name; the TXT registry allows 63 characters.
     rule(
         valid("edge", "zones") && valid("cluster", "name") && c.edge.zones.length > 0,
@@ -615,6 +626,18 @@ function exampleWarnings(
     });
 }
 
+/** Karpenter's NodePool settings from the `karpenter` area. */
+function nodePoolSettings(k: RawConfig["karpenter"]) {
+    return {
+        capacityTypes: k.capacityTypes,
+        instanceCategories: k.instanceCategories,
+        limits: { cpu: k.limitsCpu, memory: k.limitsMemory },
+        expireAfter: k.expireAfter,
+        consolidateAfter: k.consolidateAfter,
+        disruptionBudgets: [{ nodes: k.disruptionBudgetNodes }],
+    };
+}
+
 function assemble(c: RawConfig, project: string, stack: string, region: string) {
     const { network: n, checkout: co } = c;
     return {
@@ -652,6 +675,9 @@ function assemble(c: RawConfig, project: string, stack: string, region: string) 
             deletionProtection: c.cluster.deletionProtection,
         },
         nodes: c.nodes,
+        karpenter: { nodePool: nodePoolSettings(c.karpenter) },
+        externalSecrets: c.externalSecrets,
+        vpa: c.vpa,
         registry: c.registry,
         logs: c.logs,
         certManager: c.certManager,
@@ -684,6 +710,8 @@ function assemble(c: RawConfig, project: string, stack: string, region: string) 
             logLevel: co.logLevel,
             egress: co.egress.map((r) => ({ ...r, protocol: r.protocol ?? ("TCP" as const) })),
             extraEnv: co.extraEnv,
+            /** Absent without a database (checkout.databaseSecret ""). */
+            databaseSecret: co.databaseSecret === "" ? undefined : co.databaseSecret,
         },
     };
 }

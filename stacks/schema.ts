@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { secretPrefixProblem } from "../components/addons/external-secrets";
 import { hostnameProblem, zoneIdProblem, zoneNameProblem } from "../components/addons/route53";
+import { SYSTEM_NODES_MIN } from "../components/cluster-spec";
 
 /**
  * Every configuration key the program reads, declared once: its Pulumi type, description, default,
@@ -327,7 +329,7 @@ export const SCHEMA = {
         }),
     }),
 
-    nodes: new Area("The managed node group", {
+    nodes: new Area("The managed system node group (Karpenter, cluster-critical controllers)", {
         instanceTypes: list(
             z
                 .array(
@@ -348,12 +350,109 @@ export const SCHEMA = {
             },
         ),
         diskSizeGiB: integer(int(20, 16384), { description: "Root volume size of each node, GiB.", default: 50 }),
-        minSize: integer(int(1, 1000), { description: "Minimum node count.", default: 3 }),
+        minSize: integer(int(SYSTEM_NODES_MIN, 1000), {
+            description: `Minimum node count (>= ${SYSTEM_NODES_MIN}: the group is the system nodes Karpenter's two replicas run on, on different nodes).`,
+            default: 3,
+        }),
         desiredSize: integer(int(1, 1000), {
             description: "Initial node count (later owned by the autoscaler; changes are ignored after creation).",
             default: 3,
         }),
         maxSize: integer(int(1, 1000), { description: "Maximum node count.", default: 6 }),
+    }),
+
+    karpenter: new Area("Karpenter's NodePool: the capacity for workloads beyond the system node group", {
+        capacityTypes: list(
+            z
+                .array(oneOf(["spot", "on-demand"]), { error: "must be a list of capacity types" })
+                .min(1, { error: "must list at least one capacity type (spot, on-demand)" })
+                .refine((t) => new Set(t).size === t.length, { error: "must not repeat a capacity type" }),
+            {
+                description:
+                    "Capacity types Karpenter may buy: spot, on-demand (on-demand only where interruptions are not acceptable).",
+                default: ["on-demand"],
+            },
+        ),
+        instanceCategories: list(
+            z
+                .array(z.string().regex(/^[a-z]+$/, { error: "must be an EC2 instance category such as c, m or r" }), {
+                    error: "must be a list of instance categories",
+                })
+                .min(1, { error: "must list at least one instance category" }),
+            {
+                description: "EC2 instance categories the NodePool may launch (c, m, r, ...).",
+                default: ["c", "m", "r"],
+            },
+        ),
+        limitsCpu: integer(int(1, 100000), {
+            description: "Ceiling of the NodePool: total vCPUs of its nodes.",
+            default: 128,
+        }),
+        limitsMemory: string(
+            z.string().regex(/^[0-9]+(Mi|Gi|Ti)$/, { error: "must be a memory quantity such as 512Gi" }),
+            {
+                description: "Ceiling of the NodePool: total memory of its nodes (a quantity such as 512Gi).",
+                default: "512Gi",
+            },
+        ),
+        expireAfter: string(
+            z.string().regex(/^([0-9]+(s|m|h))+$/, {
+                error: "must be a duration such as 720h (never Never: nodes must be replaced to pick up new AMIs)",
+            }),
+            { description: "Node lifetime before Karpenter replaces it (a duration such as 720h).", default: "720h" },
+        ),
+        consolidateAfter: string(
+            z.string().regex(/^(([0-9]+(s|m|h))+|Never)$/, { error: "must be a duration such as 10m, or Never" }),
+            {
+                description:
+                    "How long a node stays empty or underutilized before consolidation (a duration, or Never).",
+                default: "10m",
+            },
+        ),
+        disruptionBudgetNodes: string(
+            z.string().regex(/^((100|[0-9]{1,2})%|[0-9]+)$/, {
+                error: "must be a node count or a percentage such as 10%",
+            }),
+            { description: "Nodes (a count or a percentage) Karpenter may disrupt at once.", default: "10%" },
+        ),
+    }),
+
+    externalSecrets: new Area("External Secrets Operator: Secrets Manager secrets as Kubernetes Secrets", {
+        secretPrefix: string(
+            z.string().superRefine((prefix, ctx) => {
+                const problem = secretPrefixProblem(prefix);
+                if (problem) ctx.addIssue({ code: "custom", input: prefix, message: `must be ${problem}` });
+            }),
+            {
+                description:
+                    "The stack reads only Secrets Manager secrets named <secretPrefix>/... (per stack, so one cluster never reads another's secrets). Required.",
+            },
+        ),
+        kmsKeyArns: list(
+            z.array(
+                z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]+$/, {
+                    error: "must be a KMS key ARN such as arn:aws:kms:eu-west-1:123456789012:key/0123abcd-...",
+                }),
+                { error: "must be a list of KMS key ARNs" },
+            ),
+            {
+                description:
+                    "Customer-managed KMS keys the secrets are encrypted with (kms:Decrypt through Secrets Manager only); none for the aws/secretsmanager key.",
+                default: [],
+            },
+        ),
+        replicas: integer(int(1, 5), {
+            description: "Replicas of the External Secrets controller, its webhook and its cert controller.",
+            default: 2,
+        }),
+    }),
+
+    vpa: new Area("The Vertical Pod Autoscaler, in recommendation mode only", {
+        enabled: boolean({
+            description:
+                "Install the VPA recommender and give checkout a VerticalPodAutoscaler with updateMode Off (it recommends; the HPA scales).",
+            default: true,
+        }),
     }),
 
     registry: new Area("The ECR repository of checkout-service images", {
@@ -508,6 +607,16 @@ export const SCHEMA = {
                 description:
                     "Dependencies the service may reach besides DNS: a list of {name, cidr, port, protocol (TCP or UDP, default TCP)}; each becomes a NetworkPolicy egress rule.",
                 default: [],
+            },
+        ),
+        databaseSecret: string(
+            z.string().refine((name) => name === "" || secretPrefixProblem(name) === undefined, {
+                error: 'must be a Secrets Manager secret name such as checkout-prod/orders-db, or ""',
+            }),
+            {
+                description:
+                    'Secrets Manager secret (RDS credentials format) holding the order store\'s credentials, under externalSecrets.secretPrefix/; an ExternalSecret turns it into the Secret the DB_* variables come from. "" for no database (no orders kept).',
+                default: "",
             },
         ),
         extraEnv: map(

@@ -92,15 +92,15 @@ describe("config: the stack files", () => {
 
     it("warns about every example value, naming the key and its line", () => {
         assert.deepStrictEqual(run("dev", stackText("dev")).warnings, [
-            'Pulumi.dev.yaml:36: checkout-platform:certManager.acmeEmail holds an example value, a documentation domain (RFC 2606): "platform-team@example.com". Replace it before the first `pulumi up`.',
-            'Pulumi.dev.yaml:44: checkout-platform:checkout.hostname holds an example value, a documentation domain (RFC 2606): "checkout.dev.example.com". Replace it before the first `pulumi up`.',
+            'Pulumi.dev.yaml:47: checkout-platform:certManager.acmeEmail holds an example value, a documentation domain (RFC 2606): "platform-team@example.com". Replace it before the first `pulumi up`.',
+            'Pulumi.dev.yaml:55: checkout-platform:checkout.hostname holds an example value, a documentation domain (RFC 2606): "checkout.dev.example.com". Replace it before the first `pulumi up`.',
             'Pulumi.dev.yaml:9: checkout-platform:cluster.adminRoleArns holds an example value, an AWS documentation account id: "arn:aws:iam::111111111111:role/platform-admin". Replace it before the first `pulumi up`.',
             'Pulumi.dev.yaml:12: checkout-platform:cluster.bootstrapRoleArn holds an example value, an AWS documentation account id: "arn:aws:iam::111111111111:role/platform-admin". Replace it before the first `pulumi up`.',
             'Pulumi.dev.yaml:10: checkout-platform:cluster.deployRoleArn holds an example value, an AWS documentation account id: "arn:aws:iam::111111111111:role/platform-deploy". Replace it before the first `pulumi up`.',
             'Pulumi.dev.yaml:11: checkout-platform:cluster.previewRoleArn holds an example value, an AWS documentation account id: "arn:aws:iam::111111111111:role/platform-preview". Replace it before the first `pulumi up`.',
             'Pulumi.dev.yaml:15: checkout-platform:cluster.publicAccessCidrs holds an example value, a documentation address range (RFC 5737): "203.0.113.0/24". Replace it before the first `pulumi up`.',
-            'Pulumi.dev.yaml:39: checkout-platform:edge.zones holds an example value, this repository\'s placeholder Route53 zone ids: "Z0123456789KLMNOPQRST". Replace it before the first `pulumi up`.',
-            'Pulumi.dev.yaml:56: checkout-platform:telemetry.alertEmails holds an example value, a documentation domain (RFC 2606): "platform-oncall@example.com". Replace it before the first `pulumi up`.',
+            'Pulumi.dev.yaml:50: checkout-platform:edge.zones holds an example value, this repository\'s placeholder Route53 zone ids: "Z0123456789KLMNOPQRST". Replace it before the first `pulumi up`.',
+            'Pulumi.dev.yaml:68: checkout-platform:telemetry.alertEmails holds an example value, a documentation domain (RFC 2606): "platform-oncall@example.com". Replace it before the first `pulumi up`.',
         ]);
         const real = stackText("prod")
             .replaceAll("222222222222", "409876543210")
@@ -151,7 +151,7 @@ describe("config: every key rejects a typo, a wrong namespace, an empty value an
                 text = devWith((doc) => {
                     const value = valueIn(doc, k);
                     if (!doc.hasIn(["config", `${PROJECT}:${k.area}`]))
-                        doc.setIn(["config", `${PROJECT}:${k.area}`], {});
+                        doc.setIn(["config", `${PROJECT}:${k.area}`], doc.createNode({}));
                     doc.deleteIn(["config", ...areaPath(k)]);
                     doc.setIn(["config", `${PROJECT}:${k.area}`, typo], value);
                 });
@@ -235,7 +235,7 @@ describe("config: keys, areas and namespaces no part of the program reads", () =
         assert.deepStrictEqual(
             problemsOf(() => run("dev", stackText("dev"), { database: "x" })),
             [
-                "checkout-platform:database is not a configuration key of this program (keys: tags, network, cluster, nodes, registry, logs, certManager, edge, checkout, telemetry)",
+                "checkout-platform:database is not a configuration key of this program (keys: tags, network, cluster, nodes, karpenter, externalSecrets, vpa, registry, logs, certManager, edge, checkout, telemetry)",
             ],
         );
     });
@@ -317,7 +317,7 @@ describe("config: bad values are rejected with the key, the value as written and
             set: { "nodes.maxSize": "three" },
             error: cli("dev", "with configuration key 'nodes.maxSize' must be of type 'integer'"),
         },
-        { what: "zero count", set: { "nodes.minSize": 0 }, error: `${ns}:nodes.minSize must be >= 1; got 0` },
+        { what: "zero count", set: { "nodes.minSize": 0 }, error: `${ns}:nodes.minSize must be >= 2; got 0` },
         {
             what: "negative count",
             set: { "checkout.dbPoolMax": -5 },
@@ -607,6 +607,41 @@ describe("config: bad values are rejected with the key, the value as written and
             error: `${ns}:telemetry.alertEmails must list at least one email address (the SLO alerts go there); got []`,
         },
         {
+            what: "database secret outside the stack's prefix",
+            set: { "checkout.databaseSecret": "checkout-prod/orders-db" },
+            error: `${ns}:checkout.databaseSecret must be under externalSecrets.secretPrefix (checkout-dev/...): the stack may read no other secret; got "checkout-prod/orders-db"`,
+        },
+        {
+            what: "database secret named by ARN",
+            set: { "checkout.databaseSecret": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x" },
+            error: `${ns}:checkout.databaseSecret must be a Secrets Manager secret name such as checkout-prod/orders-db, or ""; got "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x"`,
+        },
+        {
+            what: "secret prefix with a wildcard",
+            set: { "externalSecrets.secretPrefix": "checkout-*" },
+            error: `${ns}:externalSecrets.secretPrefix must be one or more '/'-separated segments of letters, digits and _+=.@- (no wildcard, no leading or trailing '/'); got "checkout-*"`,
+        },
+        {
+            what: "bad capacity type",
+            set: { "karpenter.capacityTypes": ["reserved"] },
+            error: `${ns}:karpenter.capacityTypes[0] must be one of spot, on-demand; got "reserved"`,
+        },
+        {
+            what: "no capacity type",
+            set: { "karpenter.capacityTypes": [] },
+            error: `${ns}:karpenter.capacityTypes must list at least one capacity type (spot, on-demand); got []`,
+        },
+        {
+            what: "nodes that never expire",
+            set: { "karpenter.expireAfter": "Never" },
+            error: `${ns}:karpenter.expireAfter must be a duration such as 720h (never Never: nodes must be replaced to pick up new AMIs); got "Never"`,
+        },
+        {
+            what: "one system node",
+            set: { "nodes.minSize": 1, "nodes.desiredSize": 1 },
+            error: `${ns}:nodes.minSize must be >= 2; got 1`,
+        },
+        {
             what: "ACME email",
             set: { "certManager.acmeEmail": "platform-team" },
             error: `${ns}:certManager.acmeEmail must be an email address (Let's Encrypt sends expiry notices there); got "platform-team"`,
@@ -711,6 +746,9 @@ describe("config: the schema is the one declaration", () => {
             "network",
             "cluster",
             "nodes",
+            "karpenter",
+            "externalSecrets",
+            "vpa",
             "registry",
             "logs",
             "certManager",
@@ -747,14 +785,14 @@ describe("config: the program itself", () => {
         assert.deepStrictEqual(
             run.warnings.map((w) => /^(Pulumi\.prod\.yaml:\d+): (\S+) holds an example value/.exec(w)?.slice(1)),
             [
-                ["Pulumi.prod.yaml:19", "checkout-platform:certManager.acmeEmail"],
-                ["Pulumi.prod.yaml:25", "checkout-platform:checkout.hostname"],
+                ["Pulumi.prod.yaml:21", "checkout-platform:certManager.acmeEmail"],
+                ["Pulumi.prod.yaml:27", "checkout-platform:checkout.hostname"],
                 ["Pulumi.prod.yaml:7", "checkout-platform:cluster.adminRoleArns"],
                 ["Pulumi.prod.yaml:10", "checkout-platform:cluster.bootstrapRoleArn"],
                 ["Pulumi.prod.yaml:8", "checkout-platform:cluster.deployRoleArn"],
                 ["Pulumi.prod.yaml:9", "checkout-platform:cluster.previewRoleArn"],
-                ["Pulumi.prod.yaml:22", "checkout-platform:edge.zones"],
-                ["Pulumi.prod.yaml:38", "checkout-platform:telemetry.alertEmails"],
+                ["Pulumi.prod.yaml:24", "checkout-platform:edge.zones"],
+                ["Pulumi.prod.yaml:41", "checkout-platform:telemetry.alertEmails"],
             ],
         );
     });

@@ -33,6 +33,7 @@ const ACCEPTED_ADVISORIES: Record<string, string[]> = {
         "eks-control-plane-all-log-types", // api/audit/authenticator keep the audit trail
         "eks-deletion-protection", // dev clusters are meant to be recreated
         "k8s-hpa-prod-min-replicas", // 2 replicas still survive one eviction
+        "karpenter-nodepool-on-demand", // dev buys spot by design: interruptions are acceptable there
         "vpc-nat-gateway-per-az", // one NAT gateway saves two thirds of the NAT cost
     ],
     prod: [],

@@ -453,6 +453,70 @@ for (const stack of ["dev", "prod"]) {
             );
         });
 
+        it("gives Karpenter a NodePool of the stack's capacity types (dev spot and on-demand, prod on-demand)", () => {
+            const pool = find(run(), "kubernetes:karpenter.sh/v1:NodePool", "karpenter-node-pool");
+            const requirements = at(pool.props, "spec.template.spec.requirements") as {
+                key: string;
+                values: string[];
+            }[];
+            assert.deepStrictEqual(
+                requirements.find((r) => r.key === "karpenter.sh/capacity-type")?.values,
+                stack === "dev" ? ["spot", "on-demand"] : ["on-demand"],
+            );
+            assert.deepStrictEqual(
+                at(pool.props, "spec.limits"),
+                stack === "dev" ? { cpu: "32", memory: "128Gi" } : { cpu: "128", memory: "512Gi" },
+            );
+        });
+
+        it("feeds checkout's DB_* variables from the ExternalSecret of the configured Secrets Manager secret", () => {
+            const es = find(
+                run(),
+                "kubernetes:external-secrets.io/v1:ExternalSecret",
+                "checkout-external-secret-checkout-db",
+            );
+            assert.strictEqual(at(es.props, "metadata.namespace"), "checkout");
+            const data = at(es.props, "spec.data") as { secretKey: string; remoteRef: { key: string } }[];
+            assert.deepStrictEqual([...new Set(data.map((d) => d.remoteRef.key))], [`checkout-${stack}/orders-db`]);
+            assert.deepStrictEqual(at(es.props, "spec.secretStoreRef"), {
+                kind: "ClusterSecretStore",
+                name: "aws-secrets-manager",
+            });
+            const target = at(es.props, "spec.target.name");
+            const env = at(
+                find(run(), T.deployment, "checkout-deployment").props,
+                "spec.template.spec.containers.0.env",
+            ) as {
+                name: string;
+                valueFrom?: { secretKeyRef?: { name: string; key: string } };
+            }[];
+            const fromSecret = env.filter((v) => v.valueFrom?.secretKeyRef);
+            assert.deepStrictEqual(
+                fromSecret.map((v) => v.name),
+                data.map((d) => d.secretKey),
+            );
+            for (const v of fromSecret) assert.strictEqual(v.valueFrom?.secretKeyRef?.name, target, v.name);
+            const policy = json(find(run(), T.rolePolicy, "external-secrets-policy").props.policy) as {
+                Statement: { Resource: string }[];
+            };
+            assert.strictEqual(
+                policy.Statement[0].Resource,
+                `arn:aws:secretsmanager:eu-west-1:${FAKE_ACCOUNT}:secret:checkout-${stack}/*`,
+            );
+        });
+
+        it("gives checkout a recommendation-only VPA (updateMode Off) on its Deployment", () => {
+            const vpa = find(run(), "kubernetes:autoscaling.k8s.io/v1:VerticalPodAutoscaler", "checkout-vpa");
+            assert.strictEqual(at(vpa.props, "metadata.namespace"), "checkout");
+            assert.strictEqual(at(vpa.props, "spec.updatePolicy.updateMode"), "Off");
+            const dep = find(run(), T.deployment, "checkout-deployment");
+            assert.deepStrictEqual(at(vpa.props, "spec.targetRef"), {
+                apiVersion: "apps/v1",
+                kind: "Deployment",
+                name: at(dep.props, "metadata.name"),
+            });
+        });
+
         it("sets no OTLP endpoint while the pinned CloudWatch add-on serves none (AWS documents OTLP from 8.0.0)", () => {
             const version = EKS_VERSIONS.addons["amazon-cloudwatch-observability"];
             const env = (
@@ -647,17 +711,23 @@ describe("program: a stack without hosted zones gets no edge", () => {
     });
 
     it("builds no Gateway API object, edge controller, Route53 identity or ClusterIssuer", () => {
+        // Capacity, secrets and the VPA are not part of the edge: every stack has them.
+        const notEdge = /^(karpenter|external-secrets|vpa)(-|$)/;
         const edgeTypes = run.resources.filter(
             (r) =>
-                /gateway|envoyproxy|cert-manager\.io|Chart$|platform:addons:/.test(r.type) || r.type === T.podIdentity,
+                !notEdge.test(r.name) &&
+                (/gateway|envoyproxy|cert-manager\.io|Chart$|platform:addons:/.test(r.type) ||
+                    r.type === T.podIdentity),
         );
         assert.deepStrictEqual(
             edgeTypes.map((r) => `${r.type} ${r.name}`),
             [],
         );
         assert.deepStrictEqual(
-            ofType(run, T.release).map((r) => r.props.name),
-            ["cert-manager"],
+            ofType(run, T.release)
+                .map((r) => r.props.name)
+                .sort(),
+            ["cert-manager", "external-secrets", "karpenter", "karpenter-crd", "vpa"],
         );
         // No Gateway API support: cert-manager's controller would crash-loop without the CRDs.
         assert.strictEqual(at(find(run, T.release, "cert-manager-release").props, "values.config"), undefined);

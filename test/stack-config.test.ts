@@ -258,7 +258,7 @@ describe("harness: the repository's own stack files", () => {
                     fs.readFileSync(path.join(legacy, "Pulumi.dev.yaml"), "utf8"),
                 ),
             ),
-            "validating stack config: Stack 'dev' is missing configuration values 'certManager.acmeEmail', 'checkout.imageTag', 'cluster.bootstrapRoleArn', 'cluster.deployRoleArn', 'cluster.name' and 'telemetry.alertEmails'",
+            "validating stack config: Stack 'dev' is missing configuration values 'certManager.acmeEmail', 'checkout.imageTag', 'cluster.bootstrapRoleArn', 'cluster.deployRoleArn', 'cluster.name', 'externalSecrets.secretPrefix' and 'telemetry.alertEmails'",
         );
     });
 

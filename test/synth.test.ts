@@ -157,7 +157,7 @@ describe("synth: output", () => {
             (r) => r.custom && r.type.startsWith("kubernetes:") && !r.type.includes("helm.sh"),
         );
         const releases = syntheses.prod.run.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
-        assert.strictEqual(releases.length, 4);
+        assert.strictEqual(releases.length, 8);
         assert.strictEqual(files.length, k8sObjects.length + releases.length);
         const release = syntheses.prod.files.get("manifests/helm-release.cert-manager.cert-manager.yaml")!;
         assert.match(release, /^chart: cert-manager$/m);

@@ -107,6 +107,14 @@ export const OWNERSHIP: readonly Ownership[] = [
     },
 ];
 
+/** Whether `value` holds the string `text` anywhere. */
+function mentions(value: unknown, text: unknown): boolean {
+    if (value === text) return true;
+    if (Array.isArray(value)) return value.some((v) => mentions(v, text));
+    if (value !== null && typeof value === "object") return Object.values(value).some((v) => mentions(v, text));
+    return false;
+}
+
 /** What cleans up after objects: every Helm release and every EKS add-on. */
 const isController = (r: R) => r.type === RELEASE || r.type === "aws:eks/addon:Addon";
 
@@ -132,9 +140,14 @@ export function teardownProblems(run: ProgramRun): string[] {
     for (const c of run.resources.filter(isController)) {
         if (nodeGroups.size > 0 && !waitPath(graph, c.urn, (u) => nodeGroups.has(u)))
             problems.push(`${shortUrn(c.urn)} does not wait for the node group: destroy may remove its nodes first`);
-        // Its credentials: the Pod Identity association of the release's namespace.
+        // Its credentials: the Pod Identity association of the release's namespace whose service
+        // account its values name (kube-system holds Karpenter's CRD release too, which runs no pod).
         const associations = run.resources.filter(
-            (a) => a.type === ASSOCIATION && c.type === RELEASE && a.props.namespace === c.props.namespace,
+            (a) =>
+                a.type === ASSOCIATION &&
+                c.type === RELEASE &&
+                a.props.namespace === c.props.namespace &&
+                mentions(c.props.values, a.props.serviceAccount),
         );
         for (const a of associations)
             if (!waitPath(graph, c.urn, (u) => u === a.urn))
