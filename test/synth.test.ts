@@ -142,8 +142,9 @@ describe("synth: output", () => {
         assert.match(t, /^pulumi:pulumi:Stack {2}checkout-platform-prod$/m);
         assert.match(
             t,
-            /^└─ platform:service:WebService {2}checkout\n {3}├─ kubernetes:apps\/v1:Deployment {2}checkout-deployment$/m,
+            /^├─ platform:service:WebService {2}checkout\n│ {2}├─ kubernetes:apps\/v1:Deployment {2}checkout-deployment$/m,
         );
+        assert.match(t, /^└─ platform:telemetry:Telemetry {2}telemetry\n {3}├─ /m, "the last child closes the tree");
         assert.match(
             t,
             /eks:index:Cluster {2}cluster-eks {2}\[component boundary: inputs below\]\n(│ {2})+ +accessEntries:/,

@@ -233,7 +233,7 @@ export class Telemetry extends pulumi.ComponentResource {
     readonly alertTopic: aws.sns.Topic;
 
     constructor(name: string, args: TelemetryArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("checkout-platform:telemetry:Telemetry", name, {}, opts);
+        super("platform:telemetry:Telemetry", name, {}, opts);
         const tags = args.tags ?? {};
         const problems = [
             ...notifyProblems(args.notify),
