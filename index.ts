@@ -201,7 +201,7 @@ const telemetry = new Telemetry("telemetry", {
     vpcId: network.vpcId,
     subnetIds: network.privateSubnetIds,
     clusterSecurityGroupId: cluster.securityGroupId,
-    metricsPorts: [CHECKOUT.port],
+    metricsPorts: [CHECKOUT.metricsPort],
     slos: [CHECKOUT_SLO],
     latencyBuckets: CHECKOUT_LATENCY_BUCKETS,
     notify: config.telemetry.alertEmails.map((endpoint) => ({ protocol: "email" as const, endpoint })),
@@ -224,9 +224,10 @@ const checkout = new WebService(
         egress: config.checkout.egress,
         extraEnv: config.checkout.extraEnv,
         route: gateway && hostname ? { hostname, gateway: gateway.routeFor(hostname) } : undefined,
-        // The managed collector scrapes from its ENIs in the private subnets (Telemetry's subnetIds).
+        // The managed collector scrapes from its ENIs in the private subnets (Telemetry's subnetIds);
+        // admitted on the metrics port only, since every pod's address is in those subnets too.
         metricsScrapers: network.privateSubnetCidrs.map((cidr) => ({ ipBlock: { cidr } })),
-        podAnnotations: scrapeAnnotations(CHECKOUT.port, CHECKOUT.metricsPath),
+        podAnnotations: scrapeAnnotations(CHECKOUT.metricsPort, CHECKOUT.metricsPath),
         database: config.checkout.databaseSecret
             ? { store: externalSecrets.storeRef, secretName: config.checkout.databaseSecret }
             : undefined,

@@ -144,7 +144,7 @@ describe("pure functions", () => {
         assert.ok(!JSON.stringify(spec).includes("http01"), "no HTTP01 solver");
     });
 
-    it("checkoutEnv: the five managed settings first, extra ones sorted; a managed name in extraEnv throws", () => {
+    it("checkoutEnv: the six managed settings first, extra ones sorted; a managed name in extraEnv throws", () => {
         const env = containerEnv(checkoutEnv({ dbPoolMax: 7, logLevel: "warn", extraEnv: { ZED: "1", ALPHA: "2" } }), [
             { name: "DB_PASSWORD", secretName: "checkout-db", key: "password" },
         ]);
@@ -152,6 +152,7 @@ describe("pure functions", () => {
             env.map((e) => `${String(e.name)}=${String(e.value ?? JSON.stringify(e.valueFrom))}`),
             [
                 "PORT=8080",
+                "METRICS_PORT=9464",
                 "OTEL_SERVICE_NAME=checkout-service",
                 "DB_POOL_MAX=7",
                 "LOG_LEVEL=warn",

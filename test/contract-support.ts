@@ -86,7 +86,12 @@ export interface Deployment {
     readonly apiVersion: string;
     readonly kind: string;
     readonly metadata?: { readonly name?: string; readonly namespace?: string };
-    readonly spec?: { readonly template?: { readonly spec?: PodSpec } };
+    readonly spec?: {
+        readonly template?: {
+            readonly metadata?: { readonly annotations?: Readonly<Record<string, string>> };
+            readonly spec?: PodSpec;
+        };
+    };
 }
 
 /** The parsed YAML of a Deployment manifest, after checking that it is one. */
@@ -284,24 +289,36 @@ export function checkEnv(deployment: Deployment, facts: ServiceFacts): string[] 
     });
 }
 
+/** The container port the scrapers' NetworkPolicy rule and `prometheus.io/port` refer to. */
+export const METRICS_PORT_NAME = "metrics";
+
 /**
- * The container declares the port the service listens on (PORT), every probe reaches it (a named
+ * The container declares the port the service listens on (PORT) and its metrics port (METRICS_PORT,
+ * named "metrics"), every probe reaches PORT (a named
  * port resolved through the container's ports), and each probe path answers what its role needs.
  */
 export function checkProbes(deployment: Deployment, facts: ServiceFacts): string[] {
     return withContainer(deployment, facts, (container) => {
         const problems: string[] = [];
         const port = Number(effective(container, facts, "PORT"));
+        const metricsPort = Number(effective(container, facts, "METRICS_PORT"));
         const ports = container.ports ?? [];
         if (ports.length === 0) {
             problems.push(`the container declares no ports; the service listens on PORT ${port}`);
         }
         for (const p of ports) {
-            if (p.containerPort !== port) {
+            // The port named "metrics" is the service's metrics listener; every other one must be PORT.
+            const [variable, expected] = p.name === METRICS_PORT_NAME ? ["METRICS_PORT", metricsPort] : ["PORT", port];
+            if (p.containerPort !== expected) {
                 problems.push(
-                    `containerPort ${p.containerPort}${p.name === undefined ? "" : ` (${p.name})`} is not the PORT the service listens on (${port})`,
+                    `containerPort ${p.containerPort}${p.name === undefined ? "" : ` (${p.name})`} is not the ${variable} the service listens on (${expected})`,
                 );
             }
+        }
+        if (ports.length > 0 && !ports.some((p) => p.name === METRICS_PORT_NAME)) {
+            problems.push(
+                `the container declares no port named "${METRICS_PORT_NAME}"; the service serves /metrics on METRICS_PORT ${metricsPort}`,
+            );
         }
         for (const kind of PROBE_KINDS) {
             const probe = container[kind];
@@ -596,6 +613,8 @@ export async function holdRequest(port: number, urlPath: string): Promise<HeldRe
 export interface LiveRun {
     /** The free port given as PORT. */
     readonly port: number;
+    /** What GET `metricsPath` answered once ready: on the METRICS_PORT given, and on PORT. */
+    readonly metrics: { readonly onMetricsPort: Answer; readonly onAppPort: Answer };
     /** Readiness path's answer when waiting for the service stopped (200 = became ready). */
     readonly readiness: Answer;
     /** Per path, on a new connection once ready. */
@@ -612,6 +631,9 @@ export interface LiveRun {
 
 export interface LiveOptions {
     readonly readinessPath: string;
+    /** The free port given as METRICS_PORT, and the path scraped there. */
+    readonly metricsPort: number;
+    readonly metricsPath: string;
     /** Paths to ask, ready and draining. */
     readonly paths: readonly string[];
     /** How long the process may take to exit once the drain has nothing left (generous). */
@@ -643,6 +665,10 @@ export async function exerciseService(service: ServiceProcess, port: number, o: 
         for (const p of o.paths) {
             ready.set(p, await get(port, p));
         }
+        const metrics = {
+            onMetricsPort: await get(o.metricsPort, o.metricsPath),
+            onAppPort: await get(port, o.metricsPath),
+        };
 
         service.child.kill("SIGTERM");
         // Handled once the readiness path stops answering 200 to new connections.
@@ -657,7 +683,7 @@ export async function exerciseService(service: ServiceProcess, port: number, o: 
         const answers = await Promise.all([...held.values()].map((h) => h.complete()));
         [...held.keys()].forEach((p, i) => draining.set(p, answers[i] ?? "no answer"));
         const exit = await withDeadline(service.exited, o.exitDeadlineMs);
-        return { port, readiness, ready, afterSigterm, draining, runningWhileDraining, exit };
+        return { port, metrics, readiness, ready, afterSigterm, draining, runningWhileDraining, exit };
     } finally {
         for (const h of held.values()) {
             h.destroy();

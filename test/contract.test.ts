@@ -31,6 +31,7 @@ import {
     freePort,
     imageFacts,
     killService,
+    METRICS_PORT_NAME,
     podOf,
     preStopSeconds,
     probePaths,
@@ -114,6 +115,11 @@ function setSecretEnv(d: MutableDeployment, name: string, secret: string, key: s
     container(d).env = rest;
 }
 
+/** The path the scraper is told to read (the pod's `prometheus.io/path`), as the collector defaults it. */
+function metricsPathOf(d: Deployment): string {
+    return d.spec?.template?.metadata?.annotations?.["prometheus.io/path"] ?? "/metrics";
+}
+
 interface Mutant {
     readonly name: string;
     readonly deployment?: (d: MutableDeployment) => void;
@@ -159,8 +165,13 @@ const MUTANTS: readonly Mutant[] = [
     },
     {
         name: "probe naming a port the container does not declare",
+        deployment: (d) => void (httpGet(container(d).livenessProbe).port = "admin"),
+        expect: ['livenessProbe names port "admin", which the container does not declare'],
+    },
+    {
+        name: "probe on the metrics port (it serves /metrics only: every probe would fail)",
         deployment: (d) => void (httpGet(container(d).livenessProbe).port = "metrics"),
-        expect: ['livenessProbe names port "metrics", which the container does not declare'],
+        expect: ['livenessProbe targets port 9464 ("metrics"), but the service listens on PORT 8080'],
     },
     {
         name: "probe on a numeric port other than PORT",
@@ -175,7 +186,36 @@ const MUTANTS: readonly Mutant[] = [
             'startupProbe targets port 9090 ("http"), but the service listens on PORT 8080',
             'readinessProbe targets port 9090 ("http"), but the service listens on PORT 8080',
             'livenessProbe targets port 9090 ("http"), but the service listens on PORT 8080',
-            "the image EXPOSEs 8080 but the container declares ports 9090",
+            "the image EXPOSEs 8080, 9464 but the container declares ports 9090, 9464",
+        ],
+    },
+    {
+        name: "metrics containerPort other than METRICS_PORT (and the image's EXPOSE)",
+        deployment: (d) => void ((container(d).ports ?? [])[1].containerPort = 9100),
+        expect: [
+            "containerPort 9100 (metrics) is not the METRICS_PORT the service listens on (9464)",
+            "the image EXPOSEs 8080, 9464 but the container declares ports 8080, 9100",
+        ],
+    },
+    {
+        name: "no metrics port declared (the scraper rule and prometheus.io/port would name nothing)",
+        deployment: (d) => void (container(d).ports = (container(d).ports ?? []).filter((p) => p.name !== "metrics")),
+        expect: [
+            'the container declares no port named "metrics"; the service serves /metrics on METRICS_PORT 9464',
+            "the image EXPOSEs 8080, 9464 but the container declares ports 8080",
+        ],
+    },
+    {
+        name: "METRICS_PORT other than the metrics containerPort",
+        deployment: (d) => setEnv(d, "METRICS_PORT", "9100"),
+        expect: ["containerPort 9464 (metrics) is not the METRICS_PORT the service listens on (9100)"],
+    },
+    {
+        name: "METRICS_PORT equal to PORT (metrics back on the app port)",
+        deployment: (d) => setEnv(d, "METRICS_PORT", "8080"),
+        expect: [
+            `the service refuses the Deployment's env: METRICS_PORT must be an integer from 1 to 65535, other than PORT; got "8080" with PORT "8080"`,
+            "containerPort 9464 (metrics) is not the METRICS_PORT the service listens on (8080)",
         ],
     },
     {
@@ -315,7 +355,7 @@ const MUTANTS: readonly Mutant[] = [
     {
         name: "image EXPOSEs another port",
         facts: (f) => ({ ...f, image: { ...f.image, exposedPorts: ["3000"] } }),
-        expect: ["the image EXPOSEs 3000 but the container declares ports 8080"],
+        expect: ["the image EXPOSEs 3000 but the container declares ports 8080, 9464"],
     },
     // Filesystem.
     {
@@ -394,20 +434,23 @@ describe(`contract: checkout Deployment (${STACK} stack) and the checkout-servic
             ]),
         ];
 
-        // Exactly the container's env list, with PORT moved to a free port so that the test can run
-        // anywhere (and in parallel with others); the probe/port checks below are on the manifest's
-        // own PORT, which the service proves it honours by listening on whatever PORT it is given.
+        // Exactly the container's env list, with PORT and METRICS_PORT moved to free ports so that the
+        // test can run anywhere (and in parallel with others); the probe/port checks below are on the
+        // manifest's own ports, which the service proves it honours by listening on whatever it is given.
         // Nothing else is passed: not the test's environment, not even PATH. (The image adds
         // NODE_ENV=production through its Dockerfile ENV; the service does not read it.)
         const port = await freePort();
+        const metricsPort = await freePort();
         // The throw-away server speaks no TLS; DB_SSLMODE (verify-full unless the manifest sets it)
         // is for the real database, so only here, like PORT, it is overridden.
         const tls: Record<string, string> =
             database !== undefined && env.DB_SSLMODE === undefined ? { DB_SSLMODE: "disable" } : {};
-        service = spawnService({ ...env, ...tls, PORT: String(port) });
+        service = spawnService({ ...env, ...tls, PORT: String(port), METRICS_PORT: String(metricsPort) });
         const shutdownSeconds = Number(env.SHUTDOWN_TIMEOUT_SECONDS ?? 25);
         live = await exerciseService(service, port, {
             readinessPath,
+            metricsPort,
+            metricsPath: metricsPathOf(deployment),
             paths,
             // The service exits by itself after at most SHUTDOWN_TIMEOUT_SECONDS + its 1 s backstop;
             // the extra 15 s only keep a slow machine from turning into a false failure.
@@ -464,6 +507,21 @@ describe(`contract: checkout Deployment (${STACK} stack) and the checkout-servic
                 assert.equal(String(containerPort), env.PORT, `${kind}'s port is not the PORT the service is given`);
                 assert.equal(live.ready.get(get.path ?? "/"), 200, `${kind}: GET ${get.path}\n${output()}`);
             }
+        });
+
+        it("serves /metrics on the container's `metrics` port (= METRICS_PORT = prometheus.io/port), not on the app port", () => {
+            const metricsPort = main.ports?.find((p) => p.name === METRICS_PORT_NAME)?.containerPort;
+            assert.equal(metricsPort, 9464, `the container's "${METRICS_PORT_NAME}" port is ${metricsPort}`);
+            assert.equal(String(metricsPort), env.METRICS_PORT, "the metrics port is not the METRICS_PORT given");
+            assert.notEqual(env.METRICS_PORT, env.PORT);
+            const annotations = deployment.spec?.template?.metadata?.annotations ?? {};
+            assert.equal(annotations["prometheus.io/port"], String(metricsPort), "the scraper is pointed elsewhere");
+            assert.equal(
+                live.metrics.onMetricsPort,
+                200,
+                `GET ${metricsPathOf(deployment)} on METRICS_PORT\n${output()}`,
+            );
+            assert.equal(live.metrics.onAppPort, 404, `GET ${metricsPathOf(deployment)} on PORT\n${output()}`);
         });
 
         it("after SIGTERM: readiness answers 503, liveness keeps answering 200 until the process exits", () => {

@@ -367,17 +367,21 @@ for (const stack of ["dev", "prod"]) {
             // ... whose port forwards to the container's app port.
             const dep = find(run(), T.deployment, "checkout-deployment");
             assert.strictEqual(at(svc.props, "spec.ports.0.targetPort"), "http");
-            assert.deepStrictEqual(at(dep.props, "spec.template.spec.containers.0.ports.0"), {
-                name: "http",
-                containerPort: 8080,
-                protocol: "TCP",
-            });
+            assert.deepStrictEqual(at(dep.props, "spec.template.spec.containers.0.ports"), [
+                { name: "http", containerPort: 8080, protocol: "TCP" },
+                // The service's own metrics listener (METRICS_PORT): the Service does not forward to it.
+                { name: "metrics", containerPort: 9464, protocol: "TCP" },
+            ]);
+            assert.deepStrictEqual(
+                (at(svc.props, "spec.ports") as { targetPort: unknown }[]).map((p) => p.targetPort),
+                ["http"],
+            );
             assert.deepStrictEqual(at(svc.props, "spec.selector"), at(dep.props, "spec.selector.matchLabels"));
             for (const dep of [gw, find(run(), "kubernetes:helm.sh/v4:Chart", "gateway-api-crds-chart")])
                 assert.ok(route.dependencies.includes(dep.urn), `the route waits for ${dep.name}`);
         });
 
-        it("checkout's NetworkPolicy admits only this Gateway's Envoy proxies and the scraper's subnets, on the app port", () => {
+        it("checkout's NetworkPolicy admits this Gateway's Envoy proxies on the app port, the scraper's subnets on the metrics port only", () => {
             const np = find(run(), T.netpol, "checkout-netpol");
             const proxy = find(run(), "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy", "edge-envoy-proxy");
             // The labels the proxies' own spread constraint selects them by.
@@ -387,7 +391,25 @@ for (const stack of ["dev", "prod"]) {
             ) as Record<string, string>;
             assert.strictEqual(proxyLabels["gateway.envoyproxy.io/owning-gateway-name"], "edge");
             const app = [{ protocol: "TCP", port: 8080 }];
-            assert.deepStrictEqual(at(np.props, "spec.ingress"), [
+            const metrics = [{ protocol: "TCP", port: 9464 }];
+            const ingress = at(np.props, "spec.ingress") as {
+                from: { ipBlock?: unknown }[];
+                ports: { port: number }[];
+            }[];
+            // Every pod's address is in the private subnets (VPC CNI): a subnet ipBlock on the app port
+            // would admit every pod in the cluster to it, not only the Envoy proxies.
+            const appRules = ingress.filter((r) => r.ports.some((p) => p.port === 8080));
+            assert.strictEqual(appRules.length, 1, JSON.stringify(ingress));
+            assert.ok(
+                appRules[0]?.from.every((peer) => peer.ipBlock === undefined),
+                `the app-port rule admits an ipBlock: ${JSON.stringify(appRules[0]?.from)}`,
+            );
+            const withIpBlocks = ingress.filter((r) => r.from.some((peer) => peer.ipBlock !== undefined));
+            assert.deepStrictEqual(
+                withIpBlocks.map((r) => r.ports.map((p) => p.port)),
+                [[9464]],
+            );
+            assert.deepStrictEqual(ingress, [
                 {
                     from: [
                         {
@@ -399,7 +421,7 @@ for (const stack of ["dev", "prod"]) {
                     ],
                     ports: app,
                 },
-                { from: PRIVATE_CIDRS.map((cidr) => ({ ipBlock: { cidr } })), ports: app },
+                { from: PRIVATE_CIDRS.map((cidr) => ({ ipBlock: { cidr } })), ports: metrics },
             ]);
             // The managed collector scrapes from its ENIs in exactly those subnets.
             assert.deepStrictEqual(
@@ -430,9 +452,27 @@ for (const stack of ["dev", "prod"]) {
             const dep = find(run(), T.deployment, "checkout-deployment");
             assert.deepStrictEqual(at(dep.props, "spec.template.metadata.annotations"), {
                 "prometheus.io/scrape": "true",
-                "prometheus.io/port": "8080",
+                "prometheus.io/port": "9464",
                 "prometheus.io/path": "/metrics",
             });
+            // The annotated port is the container's metrics port, and the collector's security group
+            // reaches it (and not the app port) on the cluster security group, both ways.
+            assert.deepStrictEqual(
+                (at(dep.props, "spec.template.spec.containers.0.ports") as { name: string; containerPort: number }[])
+                    .filter((p) => p.name === "metrics")
+                    .map((p) => p.containerPort),
+                [9464],
+            );
+            for (const type of [
+                "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+                "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+            ]) {
+                const ports = ofType(run(), type)
+                    .filter((r) => r.name.startsWith("telemetry-"))
+                    .map((r) => r.props.fromPort)
+                    .sort();
+                assert.deepStrictEqual(ports, [443, 9464], type);
+            }
             const scraper = find(run(), T.scraper, "telemetry-scraper");
             assert.strictEqual(
                 at(scraper.props, "source.eks.clusterArn"),
@@ -731,13 +771,10 @@ describe("program: a stack without hosted zones gets no edge", () => {
         );
         // No Gateway API support: cert-manager's controller would crash-loop without the CRDs.
         assert.strictEqual(at(find(run, T.release, "cert-manager-release").props, "values.config"), undefined);
-        // Only the scraper reaches checkout.
-        assert.deepStrictEqual(
-            (at(find(run, T.netpol, "checkout-netpol").props, "spec.ingress") as { from: unknown[] }[]).map(
-                (i) => i.from,
-            ),
-            [PRIVATE_CIDRS.map((cidr) => ({ ipBlock: { cidr } }))],
-        );
+        // Only the scraper reaches checkout, and only on the metrics port.
+        assert.deepStrictEqual(at(find(run, T.netpol, "checkout-netpol").props, "spec.ingress"), [
+            { from: PRIVATE_CIDRS.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: 9464 }] },
+        ]);
         assert.strictEqual(run.outputs.checkoutUrl, undefined);
     });
 

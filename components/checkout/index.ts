@@ -39,7 +39,7 @@ export interface CheckoutSettings {
     readonly extraEnv?: Readonly<Record<string, string>>;
     /** @default no route */
     readonly route?: RouteArgs;
-    /** @default [] */
+    /** Sources admitted on the metrics port (CHECKOUT.metricsPort), and on nothing else. @default [] */
     readonly metricsScrapers?: readonly NetworkPolicyPeer[];
     /**
      * The order store's credentials: a Secrets Manager secret in the RDS credentials format (see
@@ -73,6 +73,7 @@ export function checkoutServiceArgs(s: CheckoutSettings): WebServiceArgs {
         env: checkoutEnv({ dbPoolMax: s.dbPoolMax, logLevel: s.logLevel, extraEnv: s.extraEnv ?? {} }),
         egress: s.egress,
         route: s.route,
+        metricsPort: CHECKOUT.metricsPort,
         metricsScrapers: s.metricsScrapers,
         externalSecrets: s.database
             ? [

@@ -1,4 +1,4 @@
-// checkout-service's side of the contract with its image: port, probe paths, user, drain budget
+// checkout-service's side of the contract with its image: ports, probe paths, user, drain budget
 // and the environment variables it reads. app/checkout-service declares the same contract, and
 // test/contract.test.ts starts the real service with the synthesized environment to compare them.
 import type { ServiceSlo } from "../telemetry/slo";
@@ -6,8 +6,16 @@ export type { EgressRule } from "../service/spec";
 
 export const CHECKOUT = {
     appName: "checkout-service",
+    /** The app port: /checkout and the probes; only the Gateway's proxies may reach it. */
     port: 8080,
-    /** Prometheus metrics, on `port`. */
+    /**
+     * The service's metrics listener (METRICS_PORT; the container port named "metrics"): only the
+     * scrapers may reach it. A port of its own because the managed collector scrapes from the private
+     * subnets, where every pod's address lies too (VPC CNI): admitting those CIDRs on the app port
+     * would admit every pod in the cluster to it.
+     */
+    metricsPort: 9464,
+    /** Prometheus metrics, on `metricsPort`. */
     metricsPath: "/metrics",
     readinessPath: "/health/ready",
     livenessPath: "/health/live",
@@ -41,6 +49,7 @@ export const CHECKOUT_SLO: ServiceSlo = {
 /** The literal variables the Deployment sets from its own settings. */
 export const LITERAL_ENV = [
     "PORT",
+    "METRICS_PORT",
     "OTEL_SERVICE_NAME",
     "DB_POOL_MAX",
     "LOG_LEVEL",
@@ -74,6 +83,7 @@ export interface EnvSettings {
 export function checkoutEnv(s: EnvSettings): Record<string, string> {
     const managed: Record<(typeof LITERAL_ENV)[number], string> = {
         PORT: String(CHECKOUT.port),
+        METRICS_PORT: String(CHECKOUT.metricsPort),
         OTEL_SERVICE_NAME: CHECKOUT.appName,
         DB_POOL_MAX: String(s.dbPoolMax),
         LOG_LEVEL: s.logLevel,

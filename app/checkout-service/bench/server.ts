@@ -7,6 +7,7 @@ import { createApp } from "../src/app";
 
 const app = createApp({
     port: 0,
+    metricsPort: 0,
     serviceName: "checkout-bench",
     dbPoolMax: 10,
     logLevel: "info",

@@ -78,18 +78,25 @@ export interface ShutdownResult {
 
 export interface App {
     readonly config: Config;
+    /** The app port (config.port): /checkout and the probes. */
     readonly server: Server;
+    /** The metrics port (config.metricsPort): GET /metrics and nothing else. */
+    readonly metricsServer: Server;
     readonly registry: Registry;
     readonly logger: Logger;
     state(): AppState;
     /** Requests received and not yet answered. */
     inFlight(): number;
-    /** Binds the port (defaults to config.port), runs start-up, then turns ready. */
+    /**
+     * Binds the app port (defaults to config.port) and the metrics port (config.metricsPort, same
+     * host), runs start-up, then turns ready. Resolves with the app port's address.
+     */
     listen(port?: number, host?: string): Promise<AddressInfo>;
     /**
-     * Readiness 503 at once, stop accepting connections, close idle keep-alive connections, let
-     * in-flight requests finish, and resolve when the last connection is gone, or cut them all
-     * after `config.shutdownTimeoutSeconds`. Idempotent: later calls return the same promise.
+     * Readiness 503 at once, stop accepting connections on both ports, close idle keep-alive
+     * connections, let in-flight requests finish, and resolve when the last connection of either
+     * listener is gone, or cut them all after `config.shutdownTimeoutSeconds`. Idempotent: later
+     * calls return the same promise.
      */
     shutdown(reason?: string): Promise<ShutdownResult>;
 }
@@ -132,20 +139,6 @@ export function createApp(config: Config, options: AppOptions = {}): App {
             {
                 method: "GET",
                 handle: (_req, res) => reply(res, state === "ready" ? 200 : 503, { status: state }),
-            },
-        ],
-        [
-            "/metrics",
-            {
-                method: "GET",
-                handle: async (_req, res) => {
-                    const text = await metrics.registry.metrics();
-                    closeIfDraining(res);
-                    res.statusCode = 200;
-                    res.setHeader("content-type", metrics.registry.contentType);
-                    res.setHeader("content-length", Buffer.byteLength(text));
-                    res.end(text);
-                },
             },
         ],
         ["/checkout", { method: "POST", handle: (req, res, ctx) => checkout(req, res, ctx) }],
@@ -334,16 +327,77 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         (req, res) => void handle(req, res),
     );
 
-    async function listen(port: number = config.port, host?: string): Promise<AddressInfo> {
-        await new Promise<void>((resolve, reject) => {
-            server.once("error", reject);
-            server.listen(port, host, () => {
-                server.off("error", reject);
-                resolve();
+    /**
+     * The metrics listener: a port of its own so that a NetworkPolicy can admit the scrapers there
+     * without admitting them to the app port. Scrapes are not counted, traced or logged as requests:
+     * every 30 s from each collector, they would drown the request log and skew the request metrics.
+     */
+    const metricsServer = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
+        void serveMetrics(req, res).catch((err: unknown) => {
+            logger.error("metrics: scrape failed", { err });
+            if (!res.headersSent) {
+                res.setHeader("connection", "close");
+                reply(res, 500, { error: "internal_error", message: "internal error" });
+            } else {
+                res.destroy();
+            }
+        });
+    });
+
+    async function serveMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
+        const path = pathOf(req.url);
+        if (path !== "/metrics") {
+            return reply(res, 404, { error: "not_found", message: "the metrics port serves /metrics only" });
+        }
+        if (req.method !== "GET" && req.method !== "HEAD") {
+            res.setHeader("allow", "GET, HEAD");
+            return reply(res, 405, {
+                error: "method_not_allowed",
+                message: `/metrics accepts GET, HEAD; got ${req.method ?? "UNKNOWN"}`,
+            });
+        }
+        const text = await metrics.registry.metrics();
+        closeIfDraining(res);
+        res.statusCode = 200;
+        res.setHeader("content-type", metrics.registry.contentType);
+        res.setHeader("content-length", Buffer.byteLength(text));
+        res.end(text);
+    }
+
+    function bind(target: Server, port: number, host: string | undefined): Promise<AddressInfo> {
+        return new Promise<AddressInfo>((resolve, reject) => {
+            target.once("error", reject);
+            target.listen(port, host, () => {
+                target.off("error", reject);
+                resolve(target.address() as AddressInfo);
             });
         });
-        const address = server.address() as AddressInfo;
-        logger.info("listening", { address: address.address, port: address.port, dbPoolMax: config.dbPoolMax });
+    }
+
+    async function listen(port: number = config.port, host?: string): Promise<AddressInfo> {
+        const address = await bind(server, port, host);
+        let metricsAddress: AddressInfo;
+        try {
+            metricsAddress = await bind(metricsServer, config.metricsPort, host);
+        } catch (err) {
+            // Half a service is no service: without the metrics port it would run unobserved.
+            await new Promise((resolve) => server.close(resolve));
+            throw err;
+        }
+        if (shutdownPromise !== undefined) {
+            // Shutdown began while a port was being bound, after the drain looked at it: close it now.
+            for (const target of [server, metricsServer]) {
+                if (target.listening) {
+                    target.close();
+                }
+            }
+        }
+        logger.info("listening", {
+            address: address.address,
+            port: address.port,
+            metricsPort: metricsAddress.port,
+            dbPoolMax: config.dbPoolMax,
+        });
         logger.info(store.description.message, store.description.fields);
         await store.start();
         await (options.startup ?? (async () => undefined))();
@@ -381,13 +435,17 @@ export function createApp(config: Config, options: AppOptions = {}): App {
                 forced = true;
                 logger.warn("shutdown timeout reached; closing open connections", { inFlight });
                 server.closeAllConnections();
+                metricsServer.closeAllConnections();
             }, config.shutdownTimeoutSeconds * 1000);
-            if (!server.listening) {
-                return done();
-            }
             // close() stops accepting at once; its callback runs when the last connection is gone.
-            server.close(() => done());
-            server.closeIdleConnections();
+            const closed = (target: Server): Promise<void> =>
+                target.listening
+                    ? new Promise<void>((r) => {
+                          target.close(() => r());
+                          target.closeIdleConnections();
+                      })
+                    : Promise.resolve();
+            void Promise.all([closed(server), closed(metricsServer)]).then(() => done());
         });
         return shutdownPromise;
     }
@@ -395,6 +453,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     return {
         config,
         server,
+        metricsServer,
         registry: metrics.registry,
         logger,
         state: () => state,

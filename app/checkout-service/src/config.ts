@@ -12,6 +12,14 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** The port the container listens on; the Deployment names it "http". */
 export const DEFAULT_PORT = 8080;
 
+/**
+ * The port `/metrics` is served on, and nothing else; the Deployment names it "metrics". A listener
+ * of its own so that a NetworkPolicy can admit the scrapers on it without opening the app port to
+ * them. 9464 is the port the OpenTelemetry Prometheus exporter uses by default, so it is already
+ * reserved for metrics wherever the OpenTelemetry conventions are followed.
+ */
+export const DEFAULT_METRICS_PORT = 9464;
+
 export const DB_SSL_MODES = ["disable", "require", "verify-full"] as const;
 export type DbSslMode = (typeof DB_SSL_MODES)[number];
 
@@ -64,7 +72,15 @@ export const ENV_VARS: readonly EnvVarSpec[] = Object.freeze(
             required: false,
             default: String(DEFAULT_PORT),
             allowed: "an integer from 1 to 65535",
-            description: "TCP port of the HTTP server (all routes, including probes and /metrics).",
+            description: "TCP port of the HTTP server: /checkout and the probes (not /metrics).",
+        },
+        {
+            name: "METRICS_PORT",
+            required: false,
+            default: String(DEFAULT_METRICS_PORT),
+            allowed: "an integer from 1 to 65535, other than PORT",
+            description:
+                "TCP port of the metrics listener: GET /metrics only (Prometheus text); the app port answers 404 there.",
         },
         {
             name: "OTEL_SERVICE_NAME",
@@ -156,6 +172,8 @@ export interface DatabaseConfig {
 
 export interface Config {
     readonly port: number;
+    /** The metrics listener's port; never `port` (0, in tests, picks a free one for each). */
+    readonly metricsPort: number;
     readonly serviceName: string;
     readonly dbPoolMax: number;
     readonly logLevel: LogLevel;
@@ -219,6 +237,12 @@ export function loadConfig(env: Env = process.env): Config {
     };
 
     const port = integer("PORT", 1, 65535);
+    const metricsPort = integer("METRICS_PORT", 1, 65535);
+    if (Number.isSafeInteger(port) && metricsPort === port) {
+        problems.push(
+            `METRICS_PORT must be ${spec("METRICS_PORT").allowed}; got ${JSON.stringify(raw("METRICS_PORT"))} with PORT ${JSON.stringify(raw("PORT"))}`,
+        );
+    }
 
     const serviceName = raw("OTEL_SERVICE_NAME") ?? "";
     if (serviceName !== "" && serviceName.trim() === "") {
@@ -250,6 +274,7 @@ export function loadConfig(env: Env = process.env): Config {
     }
     return Object.freeze({
         port,
+        metricsPort,
         serviceName: serviceName.trim(),
         dbPoolMax,
         logLevel,

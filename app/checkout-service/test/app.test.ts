@@ -80,7 +80,6 @@ describe("checkout-service HTTP routes", () => {
         const wrongMethods: Array<[string, string, string]> = [
             ["POST", "/health/live", "GET, HEAD"],
             ["DELETE", "/health/ready", "GET, HEAD"],
-            ["PUT", "/metrics", "GET, HEAD"],
             ["GET", "/checkout", "POST"],
         ];
         for (const [method, path, allow] of wrongMethods) {
@@ -338,7 +337,7 @@ describe("checkout-service HTTP routes", () => {
             await postCheckout(running.port, validOrder);
             await postCheckout(running.port, { ...validOrder, currency: "x" });
             await request(running.port, "/no/such/path");
-            const res = await request(running.port, "/metrics");
+            const res = await request(running.metricsPort, "/metrics");
             assert.equal(res.status, 200);
             assert.match(String(res.headers["content-type"]), /^text\/plain; version=0\.0\.4/);
             const text = res.text;
@@ -362,6 +361,57 @@ describe("checkout-service HTTP routes", () => {
                 /^http_requests_total\{route="unmatched",method="GET",status="404",service="checkout-test"\} 1$/m,
             );
             assert.doesNotMatch(text, /no\/such\/path/);
+        });
+
+        it("is served on the metrics port only: the app port answers 404 for /metrics", async () => {
+            running = await startApp();
+            assert.notEqual(running.metricsPort, running.port);
+            const onApp = await request(running.port, "/metrics");
+            assert.equal(onApp.status, 404);
+            assert.equal(onApp.json().error, "not_found");
+            assert.doesNotMatch(onApp.text, /http_requests_total/);
+            assert.equal((await request(running.metricsPort, "/metrics")).status, 200);
+        });
+
+        it("serves nothing else on the metrics port: the app's routes 404, other methods 405", async () => {
+            running = await startApp();
+            for (const path of ["/health/ready", "/health/live", "/checkout", "/"]) {
+                assert.equal((await request(running.metricsPort, path)).status, 404, path);
+            }
+            const put = await request(running.metricsPort, "/metrics", { method: "PUT" });
+            assert.equal(put.status, 405);
+            assert.equal(put.headers.allow, "GET, HEAD");
+            const head = await request(running.metricsPort, "/metrics?x=1", { method: "HEAD" });
+            assert.equal(head.status, 200);
+            assert.equal(head.text, "");
+        });
+
+        it("does not count, trace or log scrapes as requests", async () => {
+            running = await startApp();
+            await request(running.metricsPort, "/metrics");
+            const res = await request(running.metricsPort, "/metrics");
+            assert.doesNotMatch(res.text, /route="\/metrics"/);
+            assert.deepEqual(
+                running.logs.filter((l) => l.msg === "request"),
+                [],
+            );
+        });
+
+        it("refuses to start when the metrics port is taken, and releases the app port", async () => {
+            const blocker = http.createServer();
+            await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", r));
+            const taken = (blocker.address() as { port: number }).port;
+            const app = createApp(testConfig({ metricsPort: taken }), {
+                defaultMetrics: false,
+                logSink: () => undefined,
+            });
+            try {
+                await assert.rejects(app.listen(0, "127.0.0.1"), /EADDRINUSE/);
+                assert.equal(app.server.listening, false);
+            } finally {
+                await forceStop(app);
+                await new Promise((r) => blocker.close(r));
+            }
         });
 
         it("keeps a private registry per app, and includes process metrics by default", async () => {

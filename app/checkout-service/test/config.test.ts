@@ -32,6 +32,7 @@ describe("checkout-service configuration", () => {
     it("applies the documented defaults for optional variables", () => {
         assert.deepEqual(loadConfig(minimal), {
             port: 8080,
+            metricsPort: 9464,
             serviceName: "checkout-service",
             dbPoolMax: 20,
             logLevel: "info",
@@ -42,6 +43,7 @@ describe("checkout-service configuration", () => {
     it("reads every variable when set, and freezes the result", () => {
         const config = loadConfig({
             PORT: "9000",
+            METRICS_PORT: "9100",
             OTEL_SERVICE_NAME: "svc",
             DB_POOL_MAX: "1000",
             LOG_LEVEL: "debug",
@@ -49,6 +51,7 @@ describe("checkout-service configuration", () => {
         });
         assert.deepEqual(config, {
             port: 9000,
+            metricsPort: 9100,
             serviceName: "svc",
             dbPoolMax: 1000,
             logLevel: "debug",
@@ -59,8 +62,8 @@ describe("checkout-service configuration", () => {
 
     it("accepts the bounds of every range", () => {
         for (const env of [
-            { PORT: "1", DB_POOL_MAX: "1", SHUTDOWN_TIMEOUT_SECONDS: "1" },
-            { PORT: "65535", DB_POOL_MAX: "1000", SHUTDOWN_TIMEOUT_SECONDS: "300" },
+            { PORT: "1", METRICS_PORT: "65535", DB_POOL_MAX: "1", SHUTDOWN_TIMEOUT_SECONDS: "1" },
+            { PORT: "65535", METRICS_PORT: "1", DB_POOL_MAX: "1000", SHUTDOWN_TIMEOUT_SECONDS: "300" },
         ]) {
             assert.doesNotThrow(() => loadConfig({ ...minimal, ...env }), JSON.stringify(env));
         }
@@ -68,6 +71,7 @@ describe("checkout-service configuration", () => {
 
     it("treats an empty optional variable as unset", () => {
         assert.equal(loadConfig({ ...minimal, PORT: "", LOG_LEVEL: "" }).port, 8080);
+        assert.equal(loadConfig({ ...minimal, METRICS_PORT: "" }).metricsPort, 9464);
     });
 
     // Each failing case must name the variable, show the bad value and say what is allowed.
@@ -77,6 +81,31 @@ describe("checkout-service configuration", () => {
         ["PORT too large", { PORT: "65536" }, /^PORT must be an integer from 1 to 65535; got "65536"$/],
         ["PORT with trailing junk", { PORT: "8080abc" }, /^PORT must be an integer from 1 to 65535; got "8080abc"$/],
         ["PORT in exponent form", { PORT: "8e3" }, /^PORT must be an integer from 1 to 65535; got "8e3"$/],
+        [
+            "METRICS_PORT not a number",
+            { METRICS_PORT: "metrics" },
+            /^METRICS_PORT must be an integer from 1 to 65535, other than PORT; got "metrics"$/,
+        ],
+        [
+            "METRICS_PORT zero",
+            { METRICS_PORT: "0" },
+            /^METRICS_PORT must be an integer from 1 to 65535, other than PORT; got "0"$/,
+        ],
+        [
+            "METRICS_PORT too large",
+            { METRICS_PORT: "70000" },
+            /^METRICS_PORT must be an integer from 1 to 65535, other than PORT; got "70000"$/,
+        ],
+        [
+            "METRICS_PORT equal to PORT",
+            { PORT: "8080", METRICS_PORT: "8080" },
+            /^METRICS_PORT must be an integer from 1 to 65535, other than PORT; got "8080" with PORT "8080"$/,
+        ],
+        [
+            "PORT set to the default METRICS_PORT",
+            { PORT: "9464" },
+            /^METRICS_PORT must be an integer from 1 to 65535, other than PORT; got "9464" with PORT "9464"$/,
+        ],
         [
             "OTEL_SERVICE_NAME unset",
             { OTEL_SERVICE_NAME: undefined },
@@ -250,6 +279,7 @@ describe("checkout-service configuration", () => {
                 ENV_VARS.map((v) => [v.name, v.required]),
                 [
                     ["PORT", false],
+                    ["METRICS_PORT", false],
                     ["OTEL_SERVICE_NAME", true],
                     ["DB_POOL_MAX", true],
                     ["LOG_LEVEL", false],
@@ -273,6 +303,7 @@ describe("checkout-service configuration", () => {
             }
             const fromDefaults = loadConfig(minimal);
             assert.equal(String(fromDefaults.port), ENV_VARS.find((v) => v.name === "PORT")?.default);
+            assert.equal(String(fromDefaults.metricsPort), ENV_VARS.find((v) => v.name === "METRICS_PORT")?.default);
             assert.equal(fromDefaults.logLevel, ENV_VARS.find((v) => v.name === "LOG_LEVEL")?.default);
             assert.equal(
                 String(fromDefaults.shutdownTimeoutSeconds),
@@ -283,6 +314,7 @@ describe("checkout-service configuration", () => {
         it("matches what loadConfig requires: dropping any required variable fails, dropping an optional one does not", () => {
             const full = {
                 PORT: "8080",
+                METRICS_PORT: "9464",
                 OTEL_SERVICE_NAME: "s",
                 DB_POOL_MAX: "3",
                 LOG_LEVEL: "info",

@@ -125,7 +125,7 @@ describe("checkout-service Dockerfile", () => {
             [
                 "a single stage",
                 () =>
-                    'FROM node:24.22.3-trixie-slim\nUSER 10001:10001\nEXPOSE 8080\nENV NODE_ENV=production\nRUN npm ci --omit=dev\nENTRYPOINT ["node", "dist/main.js"]\n',
+                    'FROM node:24.22.3-trixie-slim\nUSER 10001:10001\nEXPOSE 8080 9464\nENV NODE_ENV=production\nRUN npm ci --omit=dev\nENTRYPOINT ["node", "dist/main.js"]\n',
                 /multi-stage build required/,
             ],
             ["a latest base", () => mutate(baseArg, "ARG NODE_IMAGE=node:latest"), /not pinned/],
@@ -140,8 +140,9 @@ describe("checkout-service Dockerfile", () => {
             ["a uid without gid", () => mutate("USER 10001:10001", "USER 10001"), /numeric USER/],
             ["root", () => mutate("USER 10001:10001", "USER 0:0"), /must be 10001:10001/],
             ["no USER", () => mutate("USER 10001:10001\n", ""), /none \(root\)/],
-            ["a later USER root", () => mutate("EXPOSE 8080", "EXPOSE 8080\nUSER root"), /numeric USER/],
-            ["another port", () => mutate("EXPOSE 8080", "EXPOSE 3000"), /EXPOSE 8080/],
+            ["a later USER root", () => mutate("EXPOSE 8080 9464", "EXPOSE 8080 9464\nUSER root"), /numeric USER/],
+            ["another port", () => mutate("EXPOSE 8080 9464", "EXPOSE 3000 9464"), /EXPOSE 8080/],
+            ["no metrics port", () => mutate("EXPOSE 8080 9464", "EXPOSE 8080"), /EXPOSE 9464/],
             [
                 "a shell-form entrypoint",
                 () => mutate('ENTRYPOINT ["node", "dist/main.js"]', "ENTRYPOINT node dist/main.js"),

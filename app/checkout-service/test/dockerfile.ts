@@ -175,8 +175,11 @@ export function checkDockerfile(text: string): string[] {
     }
 
     const exposed = of("EXPOSE").flatMap((i) => i.rest.split(/\s+/));
-    if (!exposed.includes("8080") && !exposed.includes("8080/tcp")) {
-        problems.push(`runtime stage must EXPOSE 8080; exposes ${exposed.join(", ") || "nothing"}`);
+    // The app port and the metrics port (config.ts DEFAULT_PORT, DEFAULT_METRICS_PORT).
+    for (const port of ["8080", "9464"]) {
+        if (!exposed.includes(port) && !exposed.includes(`${port}/tcp`)) {
+            problems.push(`runtime stage must EXPOSE ${port}; exposes ${exposed.join(", ") || "nothing"}`);
+        }
     }
 
     const entrypoints = of("ENTRYPOINT");

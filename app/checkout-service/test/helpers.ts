@@ -8,6 +8,7 @@ import type { Config } from "../src/config";
 export function testConfig(overrides: Partial<Config> = {}): Config {
     return {
         port: 0,
+        metricsPort: 0,
         serviceName: "checkout-test",
         dbPoolMax: 5,
         logLevel: "info",
@@ -19,6 +20,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 export interface Running {
     readonly app: App;
     readonly port: number;
+    /** The metrics listener's port (a free one: testConfig's metricsPort is 0). */
+    readonly metricsPort: number;
     /** Every log line the app wrote, parsed. */
     readonly logs: Array<Record<string, unknown>>;
 }
@@ -32,7 +35,7 @@ export async function startApp(options: AppOptions = {}, config: Partial<Config>
         ...options,
     });
     const { port } = await app.listen(0, "127.0.0.1");
-    return { app, port, logs };
+    return { app, port, metricsPort: (app.metricsServer.address() as net.AddressInfo).port, logs };
 }
 
 /**
@@ -41,9 +44,11 @@ export async function startApp(options: AppOptions = {}, config: Partial<Config>
  */
 export async function forceStop(app: App): Promise<void> {
     const stopped = app.shutdown("test cleanup");
-    app.server.closeAllConnections();
-    if (app.server.listening) {
-        app.server.close();
+    for (const server of [app.server, app.metricsServer]) {
+        server.closeAllConnections();
+        if (server.listening) {
+            server.close();
+        }
     }
     await stopped;
 }
@@ -142,16 +147,17 @@ export async function openPartialRequest(
     app: App,
     port: number,
     path: string,
+    server: net.Server = app.server,
 ): Promise<{ complete: () => Promise<{ status: number; head: string; body: string }> }> {
     const client = net.connect(port, "127.0.0.1");
     const serverSide = new Promise<net.Socket>((resolve) => {
         const onConnection = (socket: net.Socket): void => {
             if (socket.remotePort === client.localPort) {
-                app.server.off("connection", onConnection);
+                server.off("connection", onConnection);
                 resolve(socket);
             }
         };
-        app.server.on("connection", onConnection);
+        server.on("connection", onConnection);
     });
     await new Promise<void>((resolve, reject) => {
         client.once("connect", resolve);

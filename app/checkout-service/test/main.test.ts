@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as net from "node:net";
 import * as path from "node:path";
 
-import { request } from "./helpers";
+import { request, tryConnect } from "./helpers";
 
 const appDir = path.resolve(__dirname, "..");
 const main = path.join(appDir, "src", "main.ts");
@@ -62,7 +62,7 @@ describe("checkout-service entrypoint (src/main.ts)", function () {
     });
 
     it("refuses to start with a bad environment, naming each variable, and exits 1", async () => {
-        const run = runMain({ PORT: "99999", DB_POOL_MAX: "lots" });
+        const run = runMain({ PORT: "99999", METRICS_PORT: "metrics", DB_POOL_MAX: "lots" });
         children.push(run.child);
         const { code } = await run.exited;
         assert.equal(code, 1);
@@ -70,16 +70,19 @@ describe("checkout-service entrypoint (src/main.ts)", function () {
         assert.equal(line?.msg, "invalid configuration; refusing to start");
         assert.deepEqual(line?.problems, [
             'PORT must be an integer from 1 to 65535; got "99999"',
+            'METRICS_PORT must be an integer from 1 to 65535, other than PORT; got "metrics"',
             "OTEL_SERVICE_NAME is required (a non-empty string); it is unset",
             'DB_POOL_MAX must be an integer from 1 to 1000; got "lots"',
         ]);
         assert.equal(run.stdout.join(""), "", "nothing served, nothing logged as running");
     });
 
-    it("serves on PORT, then on SIGTERM logs the drain and exits 0", async () => {
+    it("serves on PORT and METRICS_PORT, then on SIGTERM closes both, logs the drain and exits 0", async () => {
         const port = await freePort();
+        const metricsPort = await freePort();
         const run = runMain({
             PORT: String(port),
+            METRICS_PORT: String(metricsPort),
             OTEL_SERVICE_NAME: "checkout-main-test",
             DB_POOL_MAX: "4",
             SHUTDOWN_TIMEOUT_SECONDS: "10",
@@ -92,10 +95,15 @@ describe("checkout-service entrypoint (src/main.ts)", function () {
         }
         const res = await request(port, "/health/ready");
         assert.equal(res.status, 200);
+        assert.equal((await request(port, "/metrics")).status, 404);
+        const scrape = await request(metricsPort, "/metrics");
+        assert.equal(scrape.status, 200);
+        assert.match(scrape.text, /^process_cpu_user_seconds_total\{service="checkout-main-test"\} /m);
 
         run.child.kill("SIGTERM");
         const { code } = await run.exited;
         assert.equal(code, 0, run.stderr.join(""));
+        assert.equal(await tryConnect(metricsPort), "ECONNREFUSED");
         const messages = logLines(run.stdout);
         const started = messages.find((l) => l.msg === "shutdown started");
         assert.equal(started?.reason, "SIGTERM");

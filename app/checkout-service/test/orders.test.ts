@@ -36,6 +36,7 @@ function configFor(
             ...overrides,
         }),
         port: 0,
+        metricsPort: 0,
         shutdownTimeoutSeconds: 5,
     };
 }
@@ -56,7 +57,7 @@ describe("order store", function () {
             logSink: (line) => logs.push(JSON.parse(line) as Record<string, unknown>),
         });
         const { port } = await app.listen(0, "127.0.0.1");
-        return { app, port, logs };
+        return { app, port, metricsPort: (app.metricsServer.address() as { port: number }).port, logs };
     }
 
     /** Runs one statement as the test's superuser, beside the app. */

@@ -70,6 +70,39 @@ describe("checkout-service graceful shutdown", () => {
         assert.ok(messages.indexOf("shutdown started") < messages.indexOf("shutdown complete"));
     });
 
+    it("closes the metrics listener too: a scrape under way finishes, then both ports refuse connections", async () => {
+        running = await startApp();
+        const { app, port, metricsPort } = running;
+        const scrape = await openPartialRequest(app, metricsPort, "/metrics", app.metricsServer);
+        const done = app.shutdown("test");
+
+        const res = await scrape.complete();
+        assert.equal(res.status, 200);
+        assert.match(res.body, /^# TYPE http_requests_total counter$/m);
+        assert.match(res.head, /^connection: close$/im);
+        assert.equal(await tryConnect(metricsPort), "ECONNREFUSED");
+        assert.equal(await tryConnect(port), "ECONNREFUSED");
+
+        assert.deepEqual(await done, { forced: false });
+        assert.equal(app.metricsServer.listening, false);
+        assert.equal(app.server.listening, false);
+    });
+
+    it("waits for the metrics listener's last connection, and cuts it at SHUTDOWN_TIMEOUT_SECONDS", async () => {
+        running = await startApp({}, { shutdownTimeoutSeconds: 1 });
+        const { app, metricsPort } = running;
+        // A scrape whose request never completes keeps its connection busy: only the deadline ends it.
+        const stuck = await openPartialRequest(app, metricsPort, "/metrics", app.metricsServer);
+        assert.deepEqual(await app.shutdown(), { forced: true });
+        assert.equal(app.state(), "stopped");
+        // Cut, never answered: the client sees the connection end (or reset) without a status line.
+        const answer = await stuck.complete().then(
+            (r) => r.status,
+            () => 0,
+        );
+        assert.equal(answer, 0);
+    });
+
     it("closes idle keep-alive connections instead of waiting for their timeout", async () => {
         running = await startApp({}, { shutdownTimeoutSeconds: 300 });
         const { app, port } = running;
@@ -130,6 +163,7 @@ describe("checkout-service graceful shutdown", () => {
             await done;
             assert.equal(app.state(), "stopped");
             assert.equal(app.server.listening, false);
+            assert.equal(app.metricsServer.listening, false);
         } finally {
             warmUp.release();
             await forceStop(app);

@@ -97,6 +97,7 @@ describe("tracing (OTLP/HTTP export from the real entrypoint)", function () {
         stop: () => Promise<number | null>;
     }> {
         const port = await freePort();
+        const metricsPort = await freePort();
         const child = spawn(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), main], {
             cwd: appDir,
             env: {
@@ -104,6 +105,7 @@ describe("tracing (OTLP/HTTP export from the real entrypoint)", function () {
                 OTEL_SERVICE_NAME: SERVICE,
                 DB_POOL_MAX: "2",
                 PORT: String(port),
+                METRICS_PORT: String(metricsPort),
                 ...env,
             },
             stdio: ["ignore", "pipe", "inherit"],
