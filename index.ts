@@ -57,12 +57,6 @@ const cluster = new Cluster("cluster", {
     tags,
 });
 
-new ContainerInsightsAgent(
-    "container-insights",
-    { clusterName: cluster.name, oidc: cluster.oidc, logGroups, tags },
-    { dependsOn: [cluster.nodeGroup] },
-);
-
 const registry = new Registry("registry", {
     repositoryName: config.registry.repositoryName,
     forceDelete: config.registry.forceDelete,
@@ -76,6 +70,12 @@ const k8sOpts = { providers: { kubernetes: cluster.provider } };
 
 // Every controller that calls AWS runs under EKS Pod Identity, through the agent add-on.
 const identity = { clusterName: cluster.name, agent: cluster.podIdentityAgent };
+
+new ContainerInsightsAgent(
+    "container-insights",
+    { clusterName: cluster.name, identity, logGroups, tags },
+    { dependsOn: [cluster.nodeGroup] },
+);
 
 // Capacity beyond the system node group. The controller's release waits for its pods on the system
 // nodes only; its NodePool launches nodes when pods are pending, so nothing here waits on them.

@@ -1,7 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EKS_VERSIONS } from "./eks-versions";
-import { accountAdministersKey, OidcProvider, PolicyDocument, irsaRole } from "./iam";
+import { PodIdentityContext, podIdentityTrustPolicy } from "./addons/helm-addon";
+import { accountAdministersKey, PolicyDocument } from "./iam";
 import { rotatingKmsKey } from "./shared";
 
 /** Pinned with the other EKS add-ons, for the cluster's Kubernetes version (components/eks-versions.ts). */
@@ -222,8 +223,12 @@ export class ClusterLogGroups extends pulumi.ComponentResource {
 export interface ContainerInsightsAgentArgs {
     /** The cluster the add-on is installed in. */
     readonly clusterName: pulumi.Input<string>;
-    /** The cluster's OIDC provider, for the agent's IRSA role. */
-    readonly oidc: OidcProvider;
+    /**
+     * EKS Pod Identity for the agent's role: the add-on supports it from v3.1.0 and AWS recommends it
+     * over IRSA (CloudWatch user guide, "Quick start with the Amazon CloudWatch Observability EKS
+     * add-on"). The add-on waits for the Pod Identity agent, which its pods need at creation.
+     */
+    readonly identity: PodIdentityContext;
     /** The groups the agent writes to; they must exist first or the agent creates them unmanaged. */
     readonly logGroups: ClusterLogGroups;
     /**
@@ -241,7 +246,7 @@ export const CLOUDWATCH_AGENT_SERVICE_ACCOUNT = { namespace: "amazon-cloudwatch"
 /**
  * The agent that writes container logs and metrics to the Container Insights log groups:
  * the `amazon-cloudwatch-observability` EKS add-on (CloudWatch agent + Fluent Bit), running under
- * its own IRSA role with CloudWatchAgentServerPolicy, not the node role.
+ * its own Pod Identity role with CloudWatchAgentServerPolicy, not the node role.
  */
 export class ContainerInsightsAgent extends pulumi.ComponentResource {
     readonly role: aws.iam.Role;
@@ -267,7 +272,17 @@ export class ContainerInsightsAgent extends pulumi.ComponentResource {
                         .join("; "),
             );
         const sa = CLOUDWATCH_AGENT_SERVICE_ACCOUNT;
-        this.role = irsaRole(`${name}-role`, args.oidc, sa.namespace, sa.name, { parent: this, tags: args.tags });
+        this.role = new aws.iam.Role(
+            `${name}-role`,
+            {
+                description: `Pod Identity role of ${sa.namespace}/${sa.name} (amazon-cloudwatch-observability)`,
+                assumeRolePolicy: pulumi
+                    .output(args.identity.clusterName)
+                    .apply((cluster) => JSON.stringify(podIdentityTrustPolicy(cluster, sa.namespace, sa.name))),
+                tags: args.tags,
+            },
+            { parent: this },
+        );
         const attachment = new aws.iam.RolePolicyAttachment(
             `${name}-policy`,
             {
@@ -282,13 +297,17 @@ export class ContainerInsightsAgent extends pulumi.ComponentResource {
                 clusterName: args.clusterName,
                 addonName: "amazon-cloudwatch-observability",
                 addonVersion,
-                serviceAccountRoleArn: this.role.arn,
+                // The add-on creates the association for its service account itself.
+                podIdentityAssociations: [{ roleArn: this.role.arn, serviceAccount: sa.name }],
                 configurationValues: JSON.stringify(CONTAINER_INSIGHTS_CONFIGURATION),
                 resolveConflictsOnCreate: "OVERWRITE",
                 resolveConflictsOnUpdate: "OVERWRITE",
                 tags: args.tags,
             },
-            { parent: this, dependsOn: [attachment, args.logGroups] },
+            {
+                parent: this,
+                dependsOn: [attachment, args.logGroups, ...(args.identity.agent ? [args.identity.agent] : [])],
+            },
         );
         this.registerOutputs({ roleArn: this.role.arn });
     }

@@ -79,11 +79,42 @@ describe("logging: which Container Insights groups the add-on writes (AL2023 / B
     }
 });
 
+describe("logging: the Container Insights agent runs under EKS Pod Identity", () => {
+    for (const stack of ["dev", "prod"]) {
+        it(`${stack}: the add-on's association, a role only its service account may assume, after the agent`, async () => {
+            const run = await stackRun(stack);
+            const addon = ofType(run, "aws:eks/addon:Addon").find(
+                (a) => a.props.addonName === "amazon-cloudwatch-observability",
+            )!;
+            assert.strictEqual(addon.props.serviceAccountRoleArn, undefined, "no IRSA role");
+            const assoc = addon.props.podIdentityAssociations as { roleArn: string; serviceAccount: string }[];
+            assert.deepStrictEqual(
+                assoc.map((a) => a.serviceAccount),
+                ["cloudwatch-agent"],
+            );
+            const role = ofType(run, "aws:iam/role:Role").find((r) => r.name === "container-insights-role")!;
+            const trust = JSON.parse(String(role.props.assumeRolePolicy)) as {
+                Statement: {
+                    Principal: unknown;
+                    Action: string[];
+                    Condition: Record<string, Record<string, string>>;
+                }[];
+            };
+            assert.deepStrictEqual(trust.Statement[0].Principal, { Service: "pods.eks.amazonaws.com" });
+            assert.deepStrictEqual(trust.Statement[0].Action, ["sts:AssumeRole", "sts:TagSession"]);
+            assert.strictEqual(
+                trust.Statement[0].Condition.StringEquals["aws:RequestTag/kubernetes-service-account"],
+                "cloudwatch-agent",
+            );
+            const agent = ofType(run, "aws:eks/addon:Addon").find(
+                (a) => a.props.addonName === "eks-pod-identity-agent",
+            )!;
+            assert.ok(addon.dependencies.includes(agent.urn), "the add-on's pods need the Pod Identity agent first");
+        });
+    }
+});
+
 describe("logging: ContainerInsightsAgent refuses groups it does not write", () => {
-    const OIDC = {
-        arn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC",
-        issuerUrl: "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC",
-    };
     const build = (streams?: readonly (typeof CONTAINER_INSIGHTS_STREAMS)[number][], addonVersion?: string) =>
         runWithMocks(
             () => {
@@ -96,7 +127,12 @@ describe("logging: ContainerInsightsAgent refuses groups it does not write", () 
                     partition: "aws",
                     containerInsightsStreams: streams,
                 });
-                new ContainerInsightsAgent("ci", { clusterName: "c", oidc: OIDC, logGroups, addonVersion });
+                new ContainerInsightsAgent("ci", {
+                    clusterName: "c",
+                    identity: { clusterName: "c" },
+                    logGroups,
+                    addonVersion,
+                });
             },
             { project: "checkout-platform", stack: "unit", mode: "test" },
         );

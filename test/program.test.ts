@@ -175,22 +175,23 @@ for (const stack of ["dev", "prod"]) {
             ]);
         });
 
-        it("writes container logs through the CloudWatch add-on, under an IRSA role pinned to its service account", () => {
+        it("writes container logs through the CloudWatch add-on, under a Pod Identity role pinned to its service account", () => {
             const addon = ofType(run(), T.addon).find((a) => a.props.addonName === "amazon-cloudwatch-observability");
             assert.ok(addon, "the amazon-cloudwatch-observability add-on exists");
             const role = find(run(), T.role, "container-insights-role");
-            assert.strictEqual(
-                addon.props.serviceAccountRoleArn,
-                `arn:aws:iam::${FAKE_ACCOUNT}:role/container-insights-role-0123456`,
-            );
+            assert.deepStrictEqual(addon.props.podIdentityAssociations, [
+                {
+                    roleArn: `arn:aws:iam::${FAKE_ACCOUNT}:role/container-insights-role-0123456`,
+                    serviceAccount: "cloudwatch-agent",
+                },
+            ]);
             const trust = json(role.props.assumeRolePolicy) as {
                 Statement: { Condition: { StringEquals: Record<string, string> } }[];
             };
-            const cond = trust.Statement[0].Condition.StringEquals;
-            const issuer = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE";
-            assert.deepStrictEqual(cond, {
-                [`${issuer}:sub`]: "system:serviceaccount:amazon-cloudwatch:cloudwatch-agent",
-                [`${issuer}:aud`]: "sts.amazonaws.com",
+            assert.deepStrictEqual(trust.Statement[0].Condition.StringEquals, {
+                "aws:RequestTag/eks-cluster-name": `checkout-${stack}`,
+                "aws:RequestTag/kubernetes-namespace": "amazon-cloudwatch",
+                "aws:RequestTag/kubernetes-service-account": "cloudwatch-agent",
             });
             // dependsOn a component expands to its children: the agent waits for every log group.
             for (const group of ofType(run(), T.logGroup)) {
