@@ -1,3 +1,4 @@
+import type { ChildProcess } from "node:child_process";
 /** Test helpers: start an app on a free port, plain HTTP calls, raw sockets, controllable promises. */
 import * as http from "node:http";
 import * as net from "node:net";
@@ -189,4 +190,20 @@ export async function openPartialRequest(
             return { status, head, body: raw.slice(split + 4) };
         },
     };
+}
+
+/**
+ * A list for the child processes a suite starts; after each test, any still running is killed, so
+ * a broken shutdown fails its test instead of hanging mocha.
+ */
+export function killedAfterEach(): ChildProcess[] {
+    const children: ChildProcess[] = [];
+    afterEach(() => {
+        for (const child of children.splice(0)) {
+            if (child.exitCode === null && child.signalCode === null) {
+                child.kill("SIGKILL");
+            }
+        }
+    });
+    return children;
 }

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as net from "node:net";
 import * as path from "node:path";
 
-import { request, tryConnect } from "./helpers";
+import { request, tryConnect, killedAfterEach } from "./helpers";
 
 const appDir = path.resolve(__dirname, "..");
 const main = path.join(appDir, "src", "main.ts");
@@ -52,14 +52,7 @@ async function freePort(): Promise<number> {
 
 describe("checkout-service entrypoint (src/main.ts)", function () {
     this.timeout(30_000);
-    const children: ChildProcess[] = [];
-    afterEach(() => {
-        for (const child of children.splice(0)) {
-            if (child.exitCode === null && child.signalCode === null) {
-                child.kill("SIGKILL");
-            }
-        }
-    });
+    const children = killedAfterEach();
 
     it("refuses to start with a bad environment, naming each variable, and exits 1", async () => {
         const run = runMain({ PORT: "99999", METRICS_PORT: "metrics", DB_POOL_MAX: "lots" });

@@ -4,12 +4,12 @@
  * lines carry the ids of those spans. Without OTEL_EXPORTER_OTLP_ENDPOINT nothing is traced.
  */
 import * as assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as http from "node:http";
 import * as net from "node:net";
 import * as path from "node:path";
 
-import { postCheckout, request } from "./helpers";
+import { postCheckout, request, killedAfterEach } from "./helpers";
 
 const appDir = path.resolve(__dirname, "..");
 const main = path.join(appDir, "src", "main.ts");
@@ -82,14 +82,7 @@ function attribute(attrs: readonly OtlpAttribute[] | undefined, key: string): st
 
 describe("tracing (OTLP/HTTP export from the real entrypoint)", function () {
     this.timeout(30_000);
-    const children: ChildProcess[] = [];
-    afterEach(() => {
-        for (const child of children.splice(0)) {
-            if (child.exitCode === null && child.signalCode === null) {
-                child.kill("SIGKILL");
-            }
-        }
-    });
+    const children = killedAfterEach();
 
     async function runService(env: Record<string, string>): Promise<{
         port: number;
