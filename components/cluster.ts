@@ -15,7 +15,7 @@ import {
 } from "./cluster-spec";
 import { EKS_VERSIONS, EksAddonName, EksVersionSet } from "./eks-versions";
 import { EC2_TRUST_POLICY, OidcProvider } from "./iam";
-import { rotatingKmsKey } from "./shared";
+import { rotatingKmsKey } from "./common";
 
 export { ACCESS_POLICY, SYSTEM_NODE_LABELS } from "./cluster-spec";
 export type { ApiAccess, ClusterAccess } from "./cluster-spec";

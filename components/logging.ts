@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { EKS_VERSIONS } from "./eks-versions";
 import { PodIdentityContext, podIdentityTrustPolicy } from "./addons/helm-addon";
 import { accountAdministersKey, PolicyDocument } from "./iam";
-import { rotatingKmsKey } from "./shared";
+import { rotatingKmsKey } from "./common";
 
 /** Pinned with the other EKS add-ons, for the cluster's Kubernetes version (components/eks-versions.ts). */
 export const CLOUDWATCH_OBSERVABILITY_ADDON_VERSION = EKS_VERSIONS.addons["amazon-cloudwatch-observability"];

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { rotatingKmsKey } from "./shared";
+import { rotatingKmsKey } from "./common";
 
 export interface RegistryArgs {
     /** Repository name, e.g. `checkout-service`. */

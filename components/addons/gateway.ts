@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PSS_RESTRICTED_LABELS } from "../shared";
+import { PSS_RESTRICTED_LABELS } from "../common";
 import { ChartPin, HelmAddon, helmAddon } from "./helm-addon";
 import { HostedZone, validateHostnames, validateZones } from "./route53";
 

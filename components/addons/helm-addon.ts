@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PolicyDocument } from "../iam";
-import { PSS_RESTRICTED_LABELS } from "../shared";
+import { PSS_RESTRICTED_LABELS } from "../common";
 
 /**
  * A chart at an exact version: `repository` for a classic Helm repository, or an `oci://` chart

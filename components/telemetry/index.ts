@@ -17,7 +17,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 
 import { accountAdministersKey, type PolicyDocument } from "../iam";
-import { rotatingKmsKey } from "../shared";
+import { rotatingKmsKey } from "../common";
 import { ruleFile, sloRuleGroups, type BurnRateWindow, type ServiceSlo, SRE_WORKBOOK_WINDOWS } from "./slo";
 
 export type { ServiceSlo } from "./slo";
