@@ -4,10 +4,9 @@
  */
 import * as assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import * as net from "node:net";
 import * as path from "node:path";
 
-import { request, tryConnect, killedAfterEach } from "./helpers";
+import { request, tryConnect, killedAfterEach, freePort } from "./helpers";
 
 const appDir = path.resolve(__dirname, "..");
 const main = path.join(appDir, "src", "main.ts");
@@ -40,14 +39,6 @@ function logLines(chunks: string[]): Array<Record<string, unknown>> {
         .split("\n")
         .filter((l) => l.trim() !== "")
         .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-async function freePort(): Promise<number> {
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as net.AddressInfo;
-    await new Promise((resolve) => server.close(resolve));
-    return port;
 }
 
 describe("checkout-service entrypoint (src/main.ts)", function () {

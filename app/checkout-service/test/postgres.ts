@@ -8,10 +8,10 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, chownSync } from "node:fs";
-import * as net from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import { freePort } from "./helpers";
 
 const run = promisify(execFile);
 
@@ -34,17 +34,6 @@ export function postgresBin(): string | undefined {
         .filter((v) => existsSync(path.join(root, v, "bin", "initdb")))
         .sort((a, b) => Number(b) - Number(a));
     return versions[0] === undefined ? undefined : path.join(root, versions[0], "bin");
-}
-
-async function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => {
-            const { port } = server.address() as net.AddressInfo;
-            server.close(() => resolve(port));
-        });
-    });
 }
 
 export async function startPostgres(user: string, password: string, database = "orders"): Promise<Postgres> {

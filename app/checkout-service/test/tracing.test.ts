@@ -9,7 +9,7 @@ import * as http from "node:http";
 import * as net from "node:net";
 import * as path from "node:path";
 
-import { postCheckout, request, killedAfterEach } from "./helpers";
+import { postCheckout, request, killedAfterEach, freePort } from "./helpers";
 
 const appDir = path.resolve(__dirname, "..");
 const main = path.join(appDir, "src", "main.ts");
@@ -65,14 +65,6 @@ async function startReceiver(): Promise<{
         received,
         close: () => new Promise((resolve) => server.close(() => resolve())),
     };
-}
-
-async function freePort(): Promise<number> {
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as net.AddressInfo;
-    await new Promise((resolve) => server.close(resolve));
-    return port;
 }
 
 function attribute(attrs: readonly OtlpAttribute[] | undefined, key: string): string | number | undefined {
