@@ -14,20 +14,13 @@ import {
     apiIngressSources,
     nodeBlockDevices,
 } from "../components/cluster-spec";
-import { Cluster, ClusterArgs } from "../components/cluster";
+import { Cluster } from "../components/cluster";
 import { EKS_VERSIONS } from "../components/eks-versions";
 import { runWithMocks } from "../harness/engine";
 import { EKS_KUBERNETES_CALENDAR, daysBetween, newestSupportedVersion } from "../policy/lib/eks-calendar";
 import { volumeEncryptionProblems } from "../policy/lib/volumes";
+import { ACCESS, type ClusterFixtureArgs, clusterArgs, role } from "./cluster-fixture";
 import { find, ofType } from "./helpers";
-
-const role = (name: string, account = "111111111111") => `arn:aws:iam::${account}:role/${name}`;
-const ACCESS: ClusterAccess = {
-    adminRoleArns: [role("platform-admin"), role("aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0a1b")],
-    deployRoleArn: role("platform-deploy"),
-    previewRoleArn: role("platform-preview"),
-    bootstrapRoleArn: role("platform-deploy"),
-};
 
 describe("cluster access entries", () => {
     it("one entry per principal but the bootstrap one, keyed by the ARN, all cluster-admin", () => {
@@ -207,33 +200,8 @@ describe("the version table (components/eks-versions.ts)", () => {
 });
 
 describe("Cluster under the mock engine", () => {
-    type Args = Omit<ClusterArgs, "controlPlaneLogGroup">;
-    const args = (change: Partial<Args> = {}): Args => ({
-        clusterName: "c1",
-        upgradePolicy: "STANDARD",
-        vpcId: "vpc-1",
-        privateSubnetIds: ["subnet-a", "subnet-b"],
-        publicSubnetIds: ["subnet-c", "subnet-d"],
-        api: {
-            endpointPublicAccess: false,
-            publicAccessCidrs: [],
-            privateAccessCidrs: [],
-            privateAccessSecurityGroupIds: ["sg-0abc1234"],
-        },
-        access: ACCESS,
-        logTypes: ["api", "audit", "authenticator"],
-        deletionProtection: false,
-        nodes: {
-            instanceTypes: ["m7g.large"],
-            amiType: "BOTTLEROCKET_ARM_64",
-            diskSizeGiB: 80,
-            minSize: 2,
-            desiredSize: 2,
-            maxSize: 3,
-            volumeKmsKeyArn: "arn:aws:kms:eu-west-1:111111111111:key/nodes",
-        },
-        ...change,
-    });
+    type Args = ClusterFixtureArgs;
+    const args = clusterArgs;
     const build = (a: Args) =>
         runWithMocks(
             () => {

@@ -15,12 +15,13 @@ import { GatewayApiCrds } from "../components/addons/gateway-api-crds";
 import { EdgeGateway, EnvoyGateway } from "../components/addons/gateway";
 import { CertManager } from "../components/cert-manager";
 import { checkoutServiceArgs } from "../components/checkout";
-import { Cluster, ClusterAccess } from "../components/cluster";
+import { Cluster } from "../components/cluster";
 import { WebService } from "../components/service";
 import { ProgramRun, RecordedResource, runWithMocks } from "../harness/engine";
 import { shortUrn, waitGraph, waitPath } from "../scripts/lib/deploy-graph";
 import { formatViolations, mandatoryViolations, runPolicies } from "../policy/offline";
 import { stackRun } from "./shared-runs";
+import { clusterArgs } from "./cluster-fixture";
 import { at } from "./helpers";
 
 type R = RecordedResource;
@@ -159,16 +160,9 @@ export function teardownProblems(run: ProgramRun): string[] {
 }
 
 const ZONES = [{ id: "Z0123456789ABCDEFGHIJ", name: "example.com" }];
-const ACCESS: ClusterAccess = {
-    adminRoleArns: ["arn:aws:iam::111111111111:role/platform-admin"],
-    deployRoleArn: "arn:aws:iam::111111111111:role/platform-deploy",
-    previewRoleArn: "arn:aws:iam::111111111111:role/platform-preview",
-    bootstrapRoleArn: "arn:aws:iam::111111111111:role/platform-deploy",
-};
 
 /**
- * The cluster and every add-on, wired as a program wires them (the edge ones are not in index.ts
- * yet). Karpenter is stood in for by a release of its chart and a NodePool, as its component makes
+ * The cluster and every add-on, wired as index.ts wires them, without the VPC. Karpenter is stood in for by a release of its chart and a NodePool, as its component makes
  * them. `edges: false` leaves out the two teardown edges, to show the check catches their absence.
  */
 function wired(edges = true): Promise<ProgramRun> {
@@ -176,29 +170,15 @@ function wired(edges = true): Promise<ProgramRun> {
         () => {
             const logs = new aws.cloudwatch.LogGroup("lg", { name: "/aws/eks/c1/cluster" });
             const cluster = new Cluster("cluster", {
-                clusterName: "c1",
-                upgradePolicy: "STANDARD",
-                vpcId: "vpc-1",
-                privateSubnetIds: ["subnet-a", "subnet-b"],
-                publicSubnetIds: ["subnet-c", "subnet-d"],
-                api: {
-                    endpointPublicAccess: true,
-                    publicAccessCidrs: ["203.0.113.0/24"],
-                    privateAccessCidrs: [],
-                    privateAccessSecurityGroupIds: [],
-                },
-                access: ACCESS,
-                logTypes: ["api", "audit", "authenticator"],
+                ...clusterArgs({
+                    api: {
+                        endpointPublicAccess: true,
+                        publicAccessCidrs: ["203.0.113.0/24"],
+                        privateAccessCidrs: [],
+                        privateAccessSecurityGroupIds: [],
+                    },
+                }),
                 controlPlaneLogGroup: logs,
-                deletionProtection: false,
-                nodes: {
-                    instanceTypes: ["m7i.large"],
-                    amiType: "AL2023_x86_64_STANDARD",
-                    diskSizeGiB: 40,
-                    minSize: 2,
-                    desiredSize: 2,
-                    maxSize: 3,
-                },
             });
             const opts = { providers: { kubernetes: cluster.provider } };
             const identity = { clusterName: cluster.name, agent: cluster.podIdentityAgent };
