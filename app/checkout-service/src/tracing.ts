@@ -7,10 +7,12 @@
  * SERVER span per request, one CLIENT span per order-store query) rather than by
  * instrumentation-http, which patches `node:http` and only works when loaded before it.
  *
- * OpenTelemetry JS 2.x: the 3.x SDK requires Node >= 22.15 and this service still runs on 20.
+ * OpenTelemetry JS 2.x: no 3.x line of sdk-trace-node is published on npm (latest 2.12.1), and
+ * @opentelemetry/id-generator-aws-xray 2.1.0 depends on sdk-trace-base ^2.0.0.
  */
 import { context, propagation, trace, type Tracer } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { AWSXRayIdGenerator } from "@opentelemetry/id-generator-aws-xray";
 import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
@@ -37,6 +39,13 @@ export function startTracing(config: Pick<Config, "serviceName" | "otlpEndpoint"
         return { enabled: false, tracer: trace.getTracer(TRACER_NAME), shutdown: async () => undefined };
     }
     const provider = new NodeTracerProvider({
+        // X-Ray ids (first 4 bytes = Unix seconds now) instead of random ones: the CloudWatch agent's
+        // awsxray exporter (amazon-contributing/opentelemetry-collector-contrib,
+        // exporter/awsxrayexporter/internal/translator/segment.go, convertToAmazonTraceID) rejects a
+        // trace id whose first 4 bytes, as big-endian seconds, are over 28 days old or over 5 minutes
+        // ahead, unless the exporter.awsxray.skiptimestampvalidation gate is on (the agent does not
+        // turn it on); extractResourceSpans (awsxray.go) then drops the span with only a debug log.
+        idGenerator: new AWSXRayIdGenerator(),
         resource: defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName })),
         spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())],
     });

@@ -67,6 +67,10 @@ async function startReceiver(): Promise<{
     };
 }
 
+function spansOf(received: ReadonlyArray<{ body: ExportTraceServiceRequest }>): OtlpSpan[] {
+    return received.flatMap((r) => r.body.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)));
+}
+
 function attribute(attrs: readonly OtlpAttribute[] | undefined, key: string): string | number | undefined {
     const value = attrs?.find((a) => a.key === key)?.value;
     return value?.stringValue ?? (value?.intValue === undefined ? undefined : Number(value.intValue));
@@ -157,6 +161,42 @@ describe("tracing (OTLP/HTTP export from the real entrypoint)", function () {
         }
     });
 
+    // The CloudWatch agent's awsxray exporter drops every span whose trace id does not start with the
+    // current Unix time in seconds (8 hex digits, 28 days back to 5 minutes ahead): src/tracing.ts.
+    // A random id (the SDK's default generator) lands in this test's few seconds with odds of ~1e-9.
+    it("starts new traces with X-Ray trace ids: the first 8 hex digits are the Unix seconds of the request", async () => {
+        const receiver = await startReceiver();
+        const slackSeconds = 5;
+        try {
+            const service = await runService({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
+            const startSeconds = Math.floor(Date.now() / 1000);
+            for (let i = 0; i < 3; i++) {
+                assert.equal((await postCheckout(service.port, { ...ORDER, cartId: `cart-${i}` })).status, 201);
+                assert.equal((await request(service.port, "/health/ready")).status, 200);
+            }
+            assert.equal(await service.stop(), 0);
+            const endSeconds = Math.ceil(Date.now() / 1000);
+
+            const spans = spansOf(receiver.received);
+            assert.equal(spans.length, 6, `one SERVER span per request; got ${spans.map((s) => s.name).join(", ")}`);
+            for (const span of spans) {
+                assert.match(span.traceId, /^[0-9a-f]{32}$/);
+                const seconds = Number.parseInt(span.traceId.slice(0, 8), 16);
+                assert.ok(
+                    seconds >= startSeconds - slackSeconds && seconds <= endSeconds + slackSeconds,
+                    `trace id ${span.traceId} of ${span.name} starts with ${seconds} s ` +
+                        `(${new Date(seconds * 1000).toISOString()}); expected ${startSeconds}..${endSeconds} ± ${slackSeconds}`,
+                );
+            }
+            // The 96 bits after the timestamp are still random: six requests, six traces.
+            assert.equal(new Set(spans.map((s) => s.traceId)).size, 6);
+        } finally {
+            await receiver.close();
+        }
+    });
+
+    // The X-Ray generator only makes ids for new traces: a caller's id is kept as sent, even one that
+    // is not an X-Ray id (this one starts with a 2010 timestamp, which the agent would drop).
     it("continues the caller's trace from a W3C traceparent header", async () => {
         const receiver = await startReceiver();
         const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -168,10 +208,7 @@ describe("tracing (OTLP/HTTP export from the real entrypoint)", function () {
             });
             assert.equal(reply.status, 200);
             assert.equal(await service.stop(), 0);
-            const spans = receiver.received.flatMap((r) =>
-                r.body.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((s) => s.spans)),
-            );
-            const span = spans.find((s) => s.name === "GET /health/ready");
+            const span = spansOf(receiver.received).find((s) => s.name === "GET /health/ready");
             assert.equal(span?.traceId, traceId);
             assert.equal(span?.parentSpanId, parent);
             assert.equal(service.logs().find((l) => l.msg === "request")?.trace_id, traceId);
