@@ -71,7 +71,7 @@ const k8sOpts = { providers: { kubernetes: cluster.provider } };
 // Every controller that calls AWS runs under EKS Pod Identity, through the agent add-on.
 const identity = { clusterName: cluster.name, agent: cluster.podIdentityAgent };
 
-new ContainerInsightsAgent(
+const insights = new ContainerInsightsAgent(
     "container-insights",
     { clusterName: cluster.name, identity, logGroups, tags },
     { dependsOn: [cluster.nodeGroup] },
@@ -232,8 +232,8 @@ const checkout = new WebService(
             ? { store: externalSecrets.storeRef, secretName: config.checkout.databaseSecret }
             : undefined,
         vpa: vpa && { installedBy: vpa.crds },
-        // No OTEL_EXPORTER_OTLP_ENDPOINT: the pinned amazon-cloudwatch-observability add-on (v6.4.0)
-        // serves no OTLP receiver; AWS documents one from 8.0.0 (README, "Traces").
+        // Traces go to the CloudWatch agent on the pod's own node (README, "Traces").
+        otlp: insights.otlp,
     }),
     { ...k8sOpts, aliases: CHECKOUT_ALIASES },
 );

@@ -94,6 +94,83 @@ export function containerInsightsStreams(
     return CONTAINER_INSIGHTS_STREAMS.filter((s) => written.has(s));
 }
 
+/** Where a workload sends OTLP in the cluster, and the pods a NetworkPolicy must let it reach. */
+export interface AgentOtlpEndpoint {
+    /** OTEL_EXPORTER_OTLP_ENDPOINT: OTLP/HTTP base URL; the SDK sends traces to `<url>/v1/traces`. */
+    readonly url: string;
+    readonly port: number;
+    /** Namespace of the agent's pods and Service. */
+    readonly namespace: string;
+    /**
+     * Labels of the agent's pods that its Service's selector also carries: an egress rule must name
+     * the agent by these, not by address (see `agentOtlpEndpoint`).
+     */
+    readonly podLabels: Readonly<Record<string, string>>;
+}
+
+/** The chart's DaemonSet agent (its AmazonCloudWatchAgent resource, and so its Service's name). */
+const DEFAULT_AGENT = { namespace: "amazon-cloudwatch", name: "cloudwatch-agent" } as const;
+
+/** The add-on major versions whose chart and operator were read for `agentOtlpEndpoint`. */
+export const OTLP_ENDPOINT_READ_AT_MAJORS: readonly number[] = [6];
+
+/**
+ * The OTLP receiver the add-on's CloudWatch agent serves on every node, or undefined when this
+ * configuration turns it off.
+ *
+ * It is the Application Signals receiver (OTLP/HTTP on 4316, gRPC on 4315), not the generic OTLP
+ * endpoint on 4317/4318 that AWS documents from add-on 8.0.0 ("OTLP ingestion"). Read at chart
+ * 6.4.0 (aws-observability/helm-charts, tag amazon-cloudwatch-observability-6.4.0) and its operator
+ * v3.6.0 (aws/amazon-cloudwatch-agent-operator):
+ * - values.yaml: `applicationSignals.enabled: true` targets the DaemonSet agent `cloudwatch-agent`
+ *   (`hostNetwork: true`); `_helpers.tpl` `cloudwatch-agent.build-default-config` then writes
+ *   `traces.traces_collected.application_signals` into its config (a custom `agent.config` replaces
+ *   that default).
+ * - operator `internal/manifests/collector/ports.go`: that config opens 4315/4316; `service.go`
+ *   puts them on the Service named after the agent, `internalTrafficPolicy: Local` for a DaemonSet,
+ *   selecting `manifestutils.SelectorLabels` (component `amazon-cloudwatch-agent`, instance
+ *   `<namespace>.<name>`); `pkg/instrumentation/defaultinstrumentation.go` points Node.js
+ *   auto-instrumentation at `http://cloudwatch-agent.amazon-cloudwatch:4316/v1/traces`.
+ * - the agent (aws/amazon-cloudwatch-agent v1.300070.0, the chart's image) exports that pipeline's
+ *   spans to X-Ray; CloudWatchAgentServerPolicy allows `xray:PutTraceSegments`.
+ *
+ * Why the egress rule names pods: the VPC CNI network policy agent sees a packet before kube-proxy
+ * rewrites a ClusterIP, and aws/amazon-network-policy-controller-k8s
+ * (`pkg/resolvers/endpoints.go`, `getMatchingServiceClusterIPs`) adds a Service's ClusterIP to an
+ * egress rule only for a pod-selector peer whose labels the Service's selector contains; an
+ * `ipBlock` of the node subnets would never match the ClusterIP and the spans would be dropped.
+ */
+export function agentOtlpEndpoint(addonVersion: string, configurationValues: unknown): AgentOtlpEndpoint | undefined {
+    addonChartVersion(addonVersion);
+    if (get(configurationValues, "applicationSignals", "enabled") === false) return undefined;
+    const custom = get(configurationValues, "agent", "config");
+    if (
+        custom !== undefined &&
+        custom !== "default" &&
+        get(custom, "traces", "traces_collected", "application_signals") === undefined
+    )
+        return undefined;
+    const renamed = [["agent", "name"], ["agents"], ["applicationSignals", "targetAgent"]].filter(
+        (path) => get(configurationValues, ...path) !== undefined,
+    );
+    if (renamed.length > 0)
+        throw new Error(
+            `amazon-cloudwatch-observability configuration sets ${renamed.map((p) => p.join(".")).join(", ")}: ` +
+                `the OTLP endpoint is known only for the chart's default agent "${DEFAULT_AGENT.name}"`,
+        );
+    const { namespace, name } = DEFAULT_AGENT;
+    const port = 4316;
+    return {
+        url: `http://${name}.${namespace}:${port}`,
+        port,
+        namespace,
+        podLabels: {
+            "app.kubernetes.io/component": "amazon-cloudwatch-agent",
+            "app.kubernetes.io/instance": `${namespace}.${name}`,
+        },
+    };
+}
+
 /** The groups the pinned add-on writes with this program's configuration: the ones to pre-create. */
 export const CONTAINER_INSIGHTS_WRITTEN_STREAMS = containerInsightsStreams(
     CLOUDWATCH_OBSERVABILITY_ADDON_VERSION,
@@ -251,6 +328,8 @@ export const CLOUDWATCH_AGENT_SERVICE_ACCOUNT = { namespace: "amazon-cloudwatch"
 export class ContainerInsightsAgent extends pulumi.ComponentResource {
     readonly role: aws.iam.Role;
     readonly addon: aws.eks.Addon;
+    /** The agent's OTLP receiver for workloads' traces (`agentOtlpEndpoint`); undefined when off. */
+    readonly otlp?: AgentOtlpEndpoint;
 
     constructor(name: string, args: ContainerInsightsAgentArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:logging:ContainerInsightsAgent", name, {}, opts);
@@ -271,6 +350,7 @@ export class ContainerInsightsAgent extends pulumi.ComponentResource {
                         .filter(Boolean)
                         .join("; "),
             );
+        this.otlp = agentOtlpEndpoint(addonVersion, CONTAINER_INSIGHTS_CONFIGURATION);
         const sa = CLOUDWATCH_AGENT_SERVICE_ACCOUNT;
         this.role = new aws.iam.Role(
             `${name}-role`,

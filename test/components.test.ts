@@ -168,6 +168,27 @@ describe("pure functions", () => {
         );
     });
 
+    it("checkoutEnv: the trace receiver only when given, after the settings; extraEnv may not set it", () => {
+        const traced = checkoutEnv({
+            dbPoolMax: 7,
+            logLevel: "warn",
+            extraEnv: { A: "1" },
+            otlpEndpoint: "http://agent:4316",
+        });
+        assert.deepStrictEqual(Object.keys(traced).slice(-2), ["OTEL_EXPORTER_OTLP_ENDPOINT", "A"]);
+        assert.strictEqual(traced.OTEL_EXPORTER_OTLP_ENDPOINT, "http://agent:4316");
+        assert.ok(!("OTEL_EXPORTER_OTLP_ENDPOINT" in checkoutEnv({ dbPoolMax: 7, logLevel: "warn", extraEnv: {} })));
+        assert.throws(
+            () =>
+                checkoutEnv({
+                    dbPoolMax: 7,
+                    logLevel: "warn",
+                    extraEnv: { OTEL_EXPORTER_OTLP_ENDPOINT: "http://elsewhere:4318" },
+                }),
+            /extraEnv may not set OTEL_EXPORTER_OTLP_ENDPOINT/,
+        );
+    });
+
     it("podSpec: restricted security context, distinct probes on the named port, drain shorter than the grace period", () => {
         const spec = podSpec({
             app: "a",
@@ -228,6 +249,21 @@ describe("pure functions", () => {
             ports: [{ protocol: "TCP", port: 5432 }],
         });
         assert.strictEqual(egressRules([]).length, 1);
+    });
+
+    it("egressRules: a Service in the cluster is named by namespace and pod labels, never by address", () => {
+        const [, rule] = egressRules([
+            { name: "otlp", namespace: "obs", podLabels: { app: "agent" }, port: 4316, protocol: "TCP" },
+        ]);
+        assert.deepStrictEqual(rule, {
+            to: [
+                {
+                    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "obs" } },
+                    podSelector: { matchLabels: { app: "agent" } },
+                },
+            ],
+            ports: [{ protocol: "TCP", port: 4316 }],
+        });
     });
 });
 

@@ -4,6 +4,7 @@ import {
     CONTAINER_INSIGHTS_WRITTEN_STREAMS,
     ClusterLogGroups,
     ContainerInsightsAgent,
+    agentOtlpEndpoint,
     containerInsightsStreams,
 } from "../components/logging";
 import { runWithMocks } from "../harness/engine";
@@ -77,6 +78,57 @@ describe("logging: which Container Insights groups the add-on writes (AL2023 / B
             assert.deepStrictEqual(created, written, `groups created vs written by ${String(addonVersion)}`);
         });
     }
+});
+
+describe("logging: the agent's OTLP receiver for workloads' traces", () => {
+    const PINNED = "v6.4.0-eksbuild.1";
+    const RECEIVER = {
+        url: "http://cloudwatch-agent.amazon-cloudwatch:4316",
+        port: 4316,
+        namespace: "amazon-cloudwatch",
+        podLabels: {
+            "app.kubernetes.io/component": "amazon-cloudwatch-agent",
+            "app.kubernetes.io/instance": "amazon-cloudwatch.cloudwatch-agent",
+        },
+    };
+
+    it("is the Application Signals receiver of the default agent while Application Signals is on", () => {
+        const table: [string, unknown][] = [
+            ["this program's configuration", { containerLogs: { enabled: true } }],
+            ["no configuration", undefined],
+            ["Application Signals explicitly on", { applicationSignals: { enabled: true } }],
+            ["the reserved default agent config", { agent: { config: "default" } }],
+            [
+                "a custom agent config that keeps the Application Signals traces",
+                { agent: { config: { traces: { traces_collected: { application_signals: {} } } } } },
+            ],
+        ];
+        for (const [why, values] of table) assert.deepStrictEqual(agentOtlpEndpoint(PINNED, values), RECEIVER, why);
+    });
+
+    it("is undefined when the configuration turns the receiver off, so no workload exports into nothing", () => {
+        const table: [string, unknown][] = [
+            ["Application Signals off", { applicationSignals: { enabled: false } }],
+            [
+                "a custom agent config (it replaces the chart's default) without Application Signals traces",
+                { agent: { config: { logs: { metrics_collected: { kubernetes: {} } } } } },
+            ],
+        ];
+        for (const [why, values] of table) assert.strictEqual(agentOtlpEndpoint(PINNED, values), undefined, why);
+    });
+
+    it("refuses settings that rename or move the agent, and a version it cannot read", () => {
+        assert.throws(
+            () => agentOtlpEndpoint(PINNED, { agent: { name: "cwa" } }),
+            /sets agent\.name: .*"cloudwatch-agent"/,
+        );
+        assert.throws(() => agentOtlpEndpoint(PINNED, { agents: [{ name: "a" }] }), /sets agents:/);
+        assert.throws(
+            () => agentOtlpEndpoint(PINNED, { applicationSignals: { targetAgent: "other" } }),
+            /sets applicationSignals\.targetAgent/,
+        );
+        assert.throws(() => agentOtlpEndpoint("latest", {}), /not an amazon-cloudwatch-observability add-on version/);
+    });
 });
 
 describe("logging: the Container Insights agent runs under EKS Pod Identity", () => {

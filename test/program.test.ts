@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ProgramRun, lastRunResources, runProgram } from "../harness/engine";
 import { FAKE_ACCOUNT } from "../harness/mocks";
 import { EKS_VERSIONS } from "../components/eks-versions";
+import { OTLP_ENDPOINT_READ_AT_MAJORS } from "../components/logging";
 import { at, byUrn, find, ofType, typeCounts } from "./helpers";
 import { synthesize } from "../scripts/lib/synthesize";
 import { stackRun } from "./shared-runs";
@@ -558,20 +559,55 @@ for (const stack of ["dev", "prod"]) {
             });
         });
 
-        it("sets no OTLP endpoint while the pinned CloudWatch add-on serves none (AWS documents OTLP from 8.0.0)", () => {
+        it("sends checkout's traces to the CloudWatch agent's OTLP receiver, and its NetworkPolicy lets them out by pod selector", () => {
+            const r = run();
+            const container = at(
+                find(r, T.deployment, "checkout-deployment").props,
+                "spec.template.spec.containers.0",
+            ) as { env: { name: string; value?: string }[] };
+            const endpoint = container.env.find((v) => v.name === "OTEL_EXPORTER_OTLP_ENDPOINT")?.value;
+            // The Application Signals receiver of the pinned add-on: the Service the agent operator
+            // names after the chart's agent, its OTLP/HTTP port (operator v3.6.0 ports.go).
+            assert.strictEqual(endpoint, "http://cloudwatch-agent.amazon-cloudwatch:4316");
+            const egress = at(find(r, T.netpol, "checkout-netpol").props, "spec.egress") as {
+                to: {
+                    ipBlock?: unknown;
+                    namespaceSelector?: { matchLabels: Record<string, string> };
+                    podSelector?: { matchLabels: Record<string, string> };
+                }[];
+                ports: { port: number; protocol: string }[];
+            }[];
+            const toAgent = egress.filter((rule) => rule.ports.some((p) => p.port === 4316 && p.protocol === "TCP"));
+            assert.strictEqual(toAgent.length, 1, "one egress rule on the receiver's port");
+            const [peer] = toAgent[0].to;
+            assert.strictEqual(peer.ipBlock, undefined, "an ipBlock never matches the ClusterIP the pod dials");
+            assert.deepStrictEqual(peer.namespaceSelector?.matchLabels, {
+                "kubernetes.io/metadata.name": "amazon-cloudwatch",
+            });
+            // The network policy controller adds the Service's ClusterIP only when these labels are
+            // part of the Service's selector: the operator's SelectorLabels for the agent
+            // `amazon-cloudwatch/cloudwatch-agent` (v3.6.0 internal/manifests/manifestutils/labels.go).
+            const serviceSelector: Record<string, string> = {
+                "app.kubernetes.io/managed-by": "amazon-cloudwatch-agent-operator",
+                "app.kubernetes.io/instance": "amazon-cloudwatch.cloudwatch-agent",
+                "app.kubernetes.io/part-of": "amazon-cloudwatch-agent",
+                "app.kubernetes.io/component": "amazon-cloudwatch-agent",
+            };
+            const labels = peer.podSelector?.matchLabels ?? {};
+            assert.ok(Object.keys(labels).length > 0, "the peer names the agent's pods");
+            for (const [k, v] of Object.entries(labels))
+                assert.strictEqual(serviceSelector[k], v, `pod label ${k}=${v} is not in the agent Service's selector`);
+        });
+
+        it("the pinned CloudWatch add-on's major is one whose OTLP receiver was read (re-read on a major bump)", () => {
             const version = EKS_VERSIONS.addons["amazon-cloudwatch-observability"];
-            const env = (
-                at(find(run(), T.deployment, "checkout-deployment").props, "spec.template.spec.containers.0.env") as {
-                    name: string;
-                }[]
-            ).map((v) => v.name);
+            const major = Number(/^v(\d+)\./.exec(version)?.[1]);
             assert.ok(
-                Number(/^v(\d+)\./.exec(version)?.[1]) < 8,
-                `${version} serves OTLP: set OTEL_EXPORTER_OTLP_ENDPOINT on checkout, allow its egress on 4318 to the nodes, and update this test (README, "Traces")`,
-            );
-            assert.ok(
-                !env.includes("OTEL_EXPORTER_OTLP_ENDPOINT"),
-                "no exporter aimed at an agent that does not listen",
+                OTLP_ENDPOINT_READ_AT_MAJORS.includes(major),
+                `${version}: read its chart (values.yaml applicationSignals, _helpers.tpl build-default-config) and ` +
+                    `its operator (ports.go, service.go, manifestutils/labels.go) before adding ${major} to ` +
+                    `OTLP_ENDPOINT_READ_AT_MAJORS in components/logging.ts; from 8.0.0 AWS also documents a generic ` +
+                    `OTLP endpoint on 4317/4318 (README, "Traces")`,
             );
         });
     });

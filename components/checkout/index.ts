@@ -10,9 +10,18 @@ import type {
     RouteArgs,
     WebServiceArgs,
 } from "../service";
+import type { AgentOtlpEndpoint } from "../logging";
 import { CHECKOUT, DB_SECRET_ENV, checkoutEnv } from "./spec";
 
-export { CHECKOUT, CHECKOUT_LATENCY_BUCKETS, CHECKOUT_SLO, DB_SECRET_ENV, MANAGED_ENV, checkoutEnv } from "./spec";
+export {
+    CHECKOUT,
+    CHECKOUT_LATENCY_BUCKETS,
+    CHECKOUT_SLO,
+    DB_SECRET_ENV,
+    MANAGED_ENV,
+    TRACING_ENV,
+    checkoutEnv,
+} from "./spec";
 
 /** Name of the ExternalSecret, and of the Secret it writes, that holds the database credentials. */
 export const CHECKOUT_DB_SECRET = "checkout-db";
@@ -56,6 +65,12 @@ export interface CheckoutSettings {
     readonly vpa?: WebServiceArgs["vpa"];
     /** @default {} */
     readonly podAnnotations?: Readonly<Record<string, string>>;
+    /**
+     * Where the service sends its traces (ContainerInsightsAgent.otlp): sets
+     * OTEL_EXPORTER_OTLP_ENDPOINT and an egress rule to the receiver's pods on its port.
+     * @default none: the service exports no traces
+     */
+    readonly otlp?: AgentOtlpEndpoint;
 }
 
 /** The WebService arguments of checkout-service. */
@@ -70,8 +85,26 @@ export function checkoutServiceArgs(s: CheckoutSettings): WebServiceArgs {
         autoscaling: s.autoscaling,
         runAsUser: CHECKOUT.uid,
         shutdown: { preStopSleepSeconds: CHECKOUT.preStopSleepSeconds, drainSeconds: CHECKOUT.shutdownTimeoutSeconds },
-        env: checkoutEnv({ dbPoolMax: s.dbPoolMax, logLevel: s.logLevel, extraEnv: s.extraEnv ?? {} }),
-        egress: s.egress,
+        env: checkoutEnv({
+            dbPoolMax: s.dbPoolMax,
+            logLevel: s.logLevel,
+            extraEnv: s.extraEnv ?? {},
+            otlpEndpoint: s.otlp?.url,
+        }),
+        egress: [
+            ...(s.egress ?? []),
+            ...(s.otlp
+                ? [
+                      {
+                          name: "otlp",
+                          namespace: s.otlp.namespace,
+                          podLabels: s.otlp.podLabels,
+                          port: s.otlp.port,
+                          protocol: "TCP" as const,
+                      },
+                  ]
+                : []),
+        ],
         route: s.route,
         metricsPort: CHECKOUT.metricsPort,
         metricsScrapers: s.metricsScrapers,

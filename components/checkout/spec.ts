@@ -70,16 +70,25 @@ export const DB_SECRET_ENV = {
     DB_PASSWORD: "password",
 } as const;
 
+/** Set when traces have a receiver in the cluster (CheckoutSettings.otlp); unset, the service traces nothing. */
+export const TRACING_ENV = ["OTEL_EXPORTER_OTLP_ENDPOINT"] as const;
+
 /** Every variable the Deployment sets itself, literal or from a Secret (extra ones may not reuse them). */
-export const MANAGED_ENV = [...LITERAL_ENV, ...(Object.keys(DB_SECRET_ENV) as (keyof typeof DB_SECRET_ENV)[])] as const;
+export const MANAGED_ENV = [
+    ...LITERAL_ENV,
+    ...TRACING_ENV,
+    ...(Object.keys(DB_SECRET_ENV) as (keyof typeof DB_SECRET_ENV)[]),
+] as const;
 
 export interface EnvSettings {
     readonly dbPoolMax: number;
     readonly logLevel: string;
     readonly extraEnv: Readonly<Record<string, string>>;
+    /** OTEL_EXPORTER_OTLP_ENDPOINT. @default unset: no traces */
+    readonly otlpEndpoint?: string;
 }
 
-/** The container's environment: the settings the service reads, then extra ones, sorted by name. */
+/** The container's environment: the settings the service reads, the trace receiver, then extra ones sorted by name. */
 export function checkoutEnv(s: EnvSettings): Record<string, string> {
     const managed: Record<(typeof LITERAL_ENV)[number], string> = {
         PORT: String(CHECKOUT.port),
@@ -89,6 +98,8 @@ export function checkoutEnv(s: EnvSettings): Record<string, string> {
         LOG_LEVEL: s.logLevel,
         SHUTDOWN_TIMEOUT_SECONDS: String(CHECKOUT.shutdownTimeoutSeconds),
     };
+    const tracing: Record<string, string> =
+        s.otlpEndpoint === undefined ? {} : { OTEL_EXPORTER_OTLP_ENDPOINT: s.otlpEndpoint };
     const clash = Object.keys(s.extraEnv).filter((k) => (MANAGED_ENV as readonly string[]).includes(k));
     if (clash.length > 0) throw new Error(`extraEnv may not set ${clash.join(", ")}: the Deployment sets them itself`);
     const extra = Object.fromEntries(
@@ -96,5 +107,5 @@ export function checkoutEnv(s: EnvSettings): Record<string, string> {
             .sort()
             .map((name) => [name, s.extraEnv[name]]),
     );
-    return { ...managed, ...extra };
+    return { ...managed, ...tracing, ...extra };
 }

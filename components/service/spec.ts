@@ -19,11 +19,30 @@ export interface AutoscalingArgs {
     readonly maxReplicas: number;
 }
 
-export interface EgressRule {
+/** A dependency the pods may reach: by address (`cidr`) or, for a Service in the cluster, by its pods. */
+export type EgressRule = CidrEgressRule | PodEgressRule;
+
+interface EgressRuleBase {
     readonly name: string;
-    readonly cidr: string;
     readonly port: number;
     readonly protocol: "TCP" | "UDP";
+}
+
+/** Something outside the cluster (a database, an API) at an address range. */
+export interface CidrEgressRule extends EgressRuleBase {
+    readonly cidr: string;
+}
+
+/**
+ * Pods in the cluster, reached through their Service: named by namespace and labels, because the
+ * VPC CNI network policy agent matches egress before kube-proxy rewrites the ClusterIP and its
+ * controller allows a ClusterIP only for a pod-selector peer (aws/amazon-network-policy-controller-k8s
+ * `pkg/resolvers/endpoints.go`, `getMatchingServiceClusterIPs`). `podLabels` must be labels the
+ * Service's selector carries.
+ */
+export interface PodEgressRule extends EgressRuleBase {
+    readonly namespace: string;
+    readonly podLabels: Readonly<Record<string, string>>;
 }
 
 /** HTTP paths the kubelet probes, on the container port. */
@@ -378,7 +397,7 @@ export function hpaSpec(
     };
 }
 
-/** Egress rules: DNS to kube-dns, then each declared dependency by CIDR and port. */
+/** Egress rules: DNS to kube-dns, then each declared dependency by CIDR or pods, and port. */
 export function egressRules(deps: readonly EgressRule[]): k8s.types.input.networking.v1.NetworkPolicyEgressRule[] {
     const dns: k8s.types.input.networking.v1.NetworkPolicyEgressRule = {
         to: [
@@ -394,7 +413,17 @@ export function egressRules(deps: readonly EgressRule[]): k8s.types.input.networ
     };
     return [
         dns,
-        ...deps.map((d) => ({ to: [{ ipBlock: { cidr: d.cidr } }], ports: [{ protocol: d.protocol, port: d.port }] })),
+        ...deps.map((d) => ({
+            to: [
+                "cidr" in d
+                    ? { ipBlock: { cidr: d.cidr } }
+                    : {
+                          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": d.namespace } },
+                          podSelector: { matchLabels: { ...d.podLabels } },
+                      },
+            ],
+            ports: [{ protocol: d.protocol, port: d.port }],
+        })),
     ];
 }
 

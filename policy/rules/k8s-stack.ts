@@ -10,7 +10,7 @@
  */
 import type { PolicyResource } from "@pulumi/policy";
 import { StackGraph, label } from "../lib/graph";
-import { POD_TYPES, namespaceOf, podLabelsOf, selectorMatches } from "../lib/k8s";
+import { POD_TYPES, containersOf, namespaceOf, podLabelsOf, podSpecOf, selectorMatches } from "../lib/k8s";
 import { isAnywhere } from "../lib/cidr";
 import { stackRule } from "../lib/rule";
 import { Rec, UNKNOWN, Unknown, at, isRecord, list, plain, show, stringList } from "../lib/values";
@@ -310,10 +310,167 @@ export const k8sHpaTarget = stackRule({
     },
 });
 
+/** Namespaces of the EKS add-ons whose Services workloads call. */
+const ADDON_NAMESPACES: Readonly<Record<string, string>> = {
+    "amazon-cloudwatch-observability": "amazon-cloudwatch",
+    coredns: "kube-system",
+};
+
+/** Namespaces the stack's objects live in or create: where a `<service>.<namespace>` host points. */
+function clusterNamespaces(g: StackGraph): Set<string> {
+    const names = new Set(["default", "kube-system"]);
+    const add = (v: unknown) => typeof v === "string" && v !== "" && names.add(v);
+    for (const r of g.ofType("kubernetes:core/v1:Namespace")) add(at(g.props(r), "metadata", "name"));
+    for (const r of g.ofType("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart"))
+        add(at(g.props(r), "namespace"));
+    for (const r of g.ofType("aws:eks/addon:Addon")) add(ADDON_NAMESPACES[String(at(g.props(r), "addonName"))]);
+    for (const r of g.resources) {
+        if (!r.type.startsWith("kubernetes:") || r.type.startsWith("kubernetes:helm.sh/")) continue;
+        add(at(g.props(r), "metadata", "namespace"));
+    }
+    return names;
+}
+
+/** A Service in the cluster that a variable's URL addresses. */
+export interface ServiceTarget {
+    readonly service: string;
+    readonly namespace: string;
+    readonly port: number;
+}
+
+/**
+ * The cluster Service an `http(s)://` URL addresses: `<service>.<namespace>.svc[.cluster.local]`,
+ * `<service>.<namespace>` with a namespace of `namespaces`, or a bare `<service>` in `own`.
+ */
+export function serviceTarget(value: string, own: string, namespaces: ReadonlySet<string>): ServiceTarget | undefined {
+    let url: URL;
+    try {
+        url = new URL(value);
+    } catch {
+        return undefined;
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") return undefined;
+    const port = url.port !== "" ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
+    const labels = url.hostname.toLowerCase().replace(/\.$/, "").split(".");
+    const dns = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+    if (!labels.every((l) => dns.test(l))) return undefined;
+    const fq = labels.slice(2).join(".");
+    if (labels.length >= 3 && (fq === "svc" || fq === "svc.cluster.local"))
+        return { service: labels[0], namespace: labels[1], port };
+    if (labels.length === 2 && namespaces.has(labels[1])) return { service: labels[0], namespace: labels[1], port };
+    if (labels.length === 1 && labels[0] !== "localhost") return { service: labels[0], namespace: own, port };
+    return undefined;
+}
+
+function allowsPort(rule: unknown, port: number): boolean | Unknown {
+    const ports = list(at(rule, "ports"));
+    if (ports === UNKNOWN) return UNKNOWN;
+    if (ports.length === 0) return true;
+    return ports.some((p) => {
+        const n = at(p, "port");
+        if (n === undefined) return true;
+        const end = at(p, "endPort");
+        return (
+            n === port ||
+            n === String(port) ||
+            (typeof n === "number" && typeof end === "number" && n <= port && port <= end)
+        );
+    });
+}
+
+/** How an egress peer reaches pods of `ns`: by selector, only by address, or not at all. */
+function peerReaches(peer: unknown, ns: string, own: string): "selector" | "address" | "no" {
+    if (!isRecord(peer)) return "no";
+    if (peer.ipBlock !== undefined) return "address";
+    const nsSel = peer.namespaceSelector;
+    if (nsSel === undefined) return peer.podSelector !== undefined && ns === own ? "selector" : "no";
+    if (isEmptySelector(nsSel)) return "selector";
+    const m = selectorMatches(nsSel, { "kubernetes.io/metadata.name": ns });
+    return m === true || m === UNKNOWN ? "selector" : "no";
+}
+
+export const k8sEgressToClusterServices = stackRule({
+    name: "k8s-egress-cluster-services",
+    description:
+        "A workload whose environment addresses a Service in the cluster (an http(s) URL to `<service>.<namespace>`) has an egress rule to that namespace's pods on that port, by selector, when its NetworkPolicies restrict egress.",
+    tier: "B",
+    remediation:
+        "add an egress rule `to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: <namespace>}}, podSelector: {matchLabels: <labels the Service selects>}}]` on the port. An ipBlock does not do: the VPC CNI network policy agent matches egress before kube-proxy rewrites the ClusterIP, and its controller adds a Service's ClusterIP only for selector peers (aws/amazon-network-policy-controller-k8s pkg/resolvers/endpoints.go).",
+    check: (s) => {
+        const g = new StackGraph(s.resources);
+        const namespaces = clusterNamespaces(g);
+        for (const w of g.ofType(...POD_TYPES)) {
+            const ns = nsOf(g, w);
+            if (ns === UNKNOWN) continue;
+            const containers = containersOf(podSpecOf(w.type, g.props(w)), ["container", "initContainer"]);
+            if (containers === UNKNOWN) continue;
+            const targets: { variable: string; target: ServiceTarget }[] = [];
+            for (const { c } of containers) {
+                const env = list(at(c, "env"));
+                if (env === UNKNOWN) continue;
+                for (const e of env) {
+                    const value = at(e, "value");
+                    const name = at(e, "name");
+                    if (typeof value !== "string" || typeof name !== "string") continue;
+                    const target = serviceTarget(value, ns, namespaces);
+                    if (target) targets.push({ variable: name, target });
+                }
+            }
+            if (targets.length === 0) continue;
+            const labels = podLabelsOf(w.type, g.props(w));
+            let unknown = false;
+            let restricted = false;
+            const rules: unknown[] = [];
+            for (const np of inNamespace(g, ns, NETWORK_POLICY)) {
+                const p = g.props(np);
+                const m = selectorMatches(at(p, "spec", "podSelector"), labels);
+                const types = policyTypes(p);
+                if (m === UNKNOWN || types === UNKNOWN) unknown = true;
+                if (m !== true || types === UNKNOWN || !types.includes("Egress")) continue;
+                restricted = true;
+                const l = list(at(p, "spec", "egress"));
+                if (l === UNKNOWN) unknown = true;
+                else rules.push(...l);
+            }
+            // Without a policy that declares Egress for these pods, every destination is allowed.
+            if (unknown || !restricted) continue;
+            for (const { variable, target } of targets) {
+                const where = `${label(w)} (namespace ${ns}): ${variable} addresses ${target.service}.${target.namespace}:${target.port}`;
+                let byAddress = false;
+                let allowed = false;
+                for (const rule of rules) {
+                    const port = allowsPort(rule, target.port);
+                    if (port === UNKNOWN) allowed = true;
+                    if (port !== true) continue;
+                    const to = at(rule, "to");
+                    const peers = list(to);
+                    if (to === undefined || (peers !== UNKNOWN && peers.length === 0) || peers === UNKNOWN) {
+                        allowed = true;
+                        continue;
+                    }
+                    for (const peer of peers) {
+                        const how = peerReaches(peer, target.namespace, ns);
+                        if (how === "selector") allowed = true;
+                        if (how === "address") byAddress = true;
+                    }
+                }
+                if (allowed) continue;
+                s.report(
+                    byAddress
+                        ? `${where}, but egress on that port is allowed only by ipBlock, which never matches the Service's ClusterIP under the VPC CNI network policy agent`
+                        : `${where}, but no egress rule of its NetworkPolicies lets it reach that namespace's pods on that port`,
+                    w.urn,
+                );
+            }
+        }
+    },
+});
+
 export const k8sStackRules = [
     k8sPdbPerWorkload,
     k8sNetworkPolicyPerWorkload,
     k8sNamespaceDefaultDeny,
     k8sNetworkPolicyIngressSources,
+    k8sEgressToClusterServices,
     k8sHpaTarget,
 ];

@@ -94,6 +94,31 @@ const chain =
         changes.reduce((s, c) => c(s), stack);
 const dependsOn = (key: string, deps: string[]): Change => replace(key, (f) => ({ ...f, dependsOn: deps }));
 
+/** Gives checkout's container OTEL_EXPORTER_OTLP_ENDPOINT (or another URL). */
+const withEnv = (url: string): Change =>
+    edit("checkout-deployment", (p) => {
+        const env = (p as { spec: { template: { spec: { containers: { env: unknown[] }[] } } } }).spec.template.spec
+            .containers[0].env;
+        env.push({ name: "OTEL_EXPORTER_OTLP_ENDPOINT", value: url });
+    });
+/** Adds an egress rule to checkout's own NetworkPolicy. */
+const egressTo = (to: unknown[], ports: unknown[]): Change =>
+    edit("checkout-allow", (p) => (p as { spec: { egress: unknown[] } }).spec.egress.push({ to, ports }));
+const agentPeer = {
+    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "amazon-cloudwatch" } },
+    podSelector: { matchLabels: { "app.kubernetes.io/component": "amazon-cloudwatch-agent" } },
+};
+const cloudwatchAddon: StackFixture = {
+    key: "cloudwatch-addon",
+    type: "aws:eks/addon:Addon",
+    props: {
+        clusterName: CLUSTER_NAME,
+        addonName: "amazon-cloudwatch-observability",
+        addonVersion: "v6.4.0-eksbuild.1",
+    },
+    dependsOn: ["nodes"],
+};
+
 /**
  * The live view of the cluster: the component's props are its outputs (no name, no inputs) and
  * the real `aws:eks/cluster:Cluster`, OIDC provider and node group are its children.
@@ -651,6 +676,72 @@ const TABLE: readonly StackTable[] = [
             {
                 why: "Ingress declared, ingress unset",
                 change: edit("checkout-allow", (p) => del(p, "spec.ingress")),
+            },
+        ],
+    },
+    {
+        rule: k8s.k8sEgressToClusterServices,
+        fail: [
+            {
+                why: "a Service addressed, no egress rule to its namespace on its port",
+                change: withEnv("http://cloudwatch-agent.amazon-cloudwatch.svc:4316"),
+                expect: /OTEL_EXPORTER_OTLP_ENDPOINT addresses cloudwatch-agent\.amazon-cloudwatch:4316, but no egress rule/,
+            },
+            {
+                // The first wiring of checkout's traces: an ipBlock of the node subnets, where the
+                // agent's host-network pods live, never matches the ClusterIP the SDK dials.
+                why: "egress on the port by ipBlock only",
+                change: chain(
+                    withEnv("http://cloudwatch-agent.amazon-cloudwatch.svc.cluster.local:4316"),
+                    egressTo([{ ipBlock: { cidr: "10.0.0.0/16" } }], [{ port: 4316, protocol: "TCP" }]),
+                ),
+                expect: /allowed only by ipBlock, which never matches the Service's ClusterIP/,
+            },
+            {
+                why: "`<service>.<namespace>` of an EKS add-on's namespace",
+                change: chain(add(cloudwatchAddon), withEnv("http://cloudwatch-agent.amazon-cloudwatch:4316")),
+                expect: /addresses cloudwatch-agent\.amazon-cloudwatch:4316/,
+            },
+            {
+                why: "a selector rule to the right namespace on another port",
+                change: chain(
+                    withEnv("http://cloudwatch-agent.amazon-cloudwatch.svc:4316"),
+                    egressTo([agentPeer], [{ port: 4318, protocol: "TCP" }]),
+                ),
+                expect: /no egress rule/,
+            },
+            {
+                why: "a bare service name in the pod's own namespace (the default port)",
+                change: withEnv("http://orders"),
+                expect: /addresses orders\.checkout:80/,
+            },
+        ],
+        pass: [
+            {
+                why: "the agent's pods by namespace and labels on the port (what the program builds)",
+                change: chain(
+                    add(cloudwatchAddon),
+                    withEnv("http://cloudwatch-agent.amazon-cloudwatch:4316"),
+                    egressTo([agentPeer], [{ port: 4316, protocol: "TCP" }]),
+                ),
+            },
+            {
+                why: "a port range covering the port",
+                change: chain(
+                    withEnv("http://cloudwatch-agent.amazon-cloudwatch.svc:4316"),
+                    egressTo([agentPeer], [{ port: 4315, endPort: 4318, protocol: "TCP" }]),
+                ),
+            },
+            {
+                why: "a two-label host that is no namespace of the cluster (an outside name)",
+                change: withEnv("https://payments.example:8443"),
+            },
+            {
+                why: "pods of the own namespace by podSelector alone",
+                change: chain(
+                    withEnv("http://orders:8080"),
+                    egressTo([{ podSelector: { matchLabels: { app: "orders" } } }], [{ port: 8080 }]),
+                ),
             },
         ],
     },
