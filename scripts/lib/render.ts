@@ -1,4 +1,5 @@
 import * as YAML from "yaml";
+import { diffArrays } from "diff";
 import { ProgramRun, RecordedResource, SIG, UNKNOWN } from "../../harness/engine";
 import { FAKE_ACCOUNT, mocksFor } from "../../harness/mocks";
 
@@ -385,24 +386,11 @@ function valueLines(json: string | undefined): { lines: string[]; isJson: boolea
     return { lines: [json], isJson: false };
 }
 
-/** Longest-common-subsequence line diff: whole values, each line marked " ", "-" or "+". */
+/** Line diff of whole values (jsdiff's Myers diff), each line marked " ", "-" or "+". */
 export function lineDiff(a: readonly string[], b: readonly string[]): string[] {
-    const n = a.length;
-    const m = b.length;
-    const lcs = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
-    for (let i = n - 1; i >= 0; i--)
-        for (let j = m - 1; j >= 0; j--)
-            lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
-    const out: string[] = [];
-    let [i, j] = [0, 0];
-    while (i < n || j < m) {
-        if (i < n && j < m && a[i] === b[j]) {
-            out.push(`  ${a[i++]}`);
-            j++;
-        } else if (i < n && (j === m || lcs[i + 1][j] >= lcs[i][j + 1])) out.push(`- ${a[i++]}`);
-        else out.push(`+ ${b[j++]}`);
-    }
-    return out;
+    return diffArrays([...a], [...b]).flatMap((part) =>
+        part.value.map((line) => `${part.added ? "+" : part.removed ? "-" : " "} ${line}`),
+    );
 }
 
 /**
