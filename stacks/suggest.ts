@@ -1,19 +1,12 @@
+import { distance as levenshtein } from "fastest-levenshtein";
+
 /**
  * Levenshtein distance, case-insensitive, as the Pulumi CLI measures it for its own "did you mean"
  * on Pulumi.yaml attributes (pulumi/pulumi v3.259.0 sdk/go/common/workspace/project.go 650-689
- * `findClosestKey`). Twenty lines, so no dependency: the program loads it on every run.
+ * `findClosestKey`).
  */
 export function distance(a: string, b: string): number {
-    a = a.toLowerCase();
-    b = b.toLowerCase();
-    let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        const cur = [i];
-        for (let j = 1; j <= b.length; j++)
-            cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-        prev = cur;
-    }
-    return prev[b.length];
+    return levenshtein(a.toLowerCase(), b.toLowerCase());
 }
 
 /**
