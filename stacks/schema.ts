@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { secretPrefixProblem } from "../components/addons/external-secrets";
+import { NODEPOOL_PATTERNS } from "../components/addons/karpenter-spec";
 import { hostnameProblem, zoneIdProblem, zoneNameProblem } from "../components/addons/route53";
 import { SYSTEM_NODES_MIN } from "../components/cluster-spec";
 
@@ -375,9 +376,16 @@ export const SCHEMA = {
         ),
         instanceCategories: list(
             z
-                .array(z.string().regex(/^[a-z]+$/, { error: "must be an EC2 instance category such as c, m or r" }), {
-                    error: "must be a list of instance categories",
-                })
+                .array(
+                    z
+                        .string()
+                        .regex(NODEPOOL_PATTERNS.category, {
+                            error: "must be an EC2 instance category such as c, m or r",
+                        }),
+                    {
+                        error: "must be a list of instance categories",
+                    },
+                )
                 .min(1, { error: "must list at least one instance category" }),
             {
                 description: "EC2 instance categories the NodePool may launch (c, m, r, ...).",
@@ -396,13 +404,15 @@ export const SCHEMA = {
             },
         ),
         expireAfter: string(
-            z.string().regex(/^([0-9]+(s|m|h))+$/, {
+            z.string().regex(NODEPOOL_PATTERNS.duration, {
                 error: "must be a duration such as 720h (never Never: nodes must be replaced to pick up new AMIs)",
             }),
             { description: "Node lifetime before Karpenter replaces it (a duration such as 720h).", default: "720h" },
         ),
         consolidateAfter: string(
-            z.string().regex(/^(([0-9]+(s|m|h))+|Never)$/, { error: "must be a duration such as 10m, or Never" }),
+            z.string().refine((v) => v === "Never" || NODEPOOL_PATTERNS.duration.test(v), {
+                error: "must be a duration such as 10m, or Never",
+            }),
             {
                 description:
                     "How long a node stays empty or underutilized before consolidation (a duration, or Never).",
@@ -410,7 +420,7 @@ export const SCHEMA = {
             },
         ),
         disruptionBudgetNodes: string(
-            z.string().regex(/^((100|[0-9]{1,2})%|[0-9]+)$/, {
+            z.string().regex(NODEPOOL_PATTERNS.budgetNodes, {
                 error: "must be a node count or a percentage such as 10%",
             }),
             { description: "Nodes (a count or a percentage) Karpenter may disrupt at once.", default: "10%" },

@@ -637,6 +637,21 @@ describe("config: bad values are rejected with the key, the value as written and
             error: `${ns}:karpenter.expireAfter must be a duration such as 720h (never Never: nodes must be replaced to pick up new AMIs); got "Never"`,
         },
         {
+            what: "consolidation after a unit the NodePool CRD rejects",
+            set: { "karpenter.consolidateAfter": "5d" },
+            error: `${ns}:karpenter.consolidateAfter must be a duration such as 10m, or Never; got "5d"`,
+        },
+        {
+            what: "a disruption budget that is neither a count nor a percentage",
+            set: { "karpenter.disruptionBudgetNodes": "150%" },
+            error: `${ns}:karpenter.disruptionBudgetNodes must be a node count or a percentage such as 10%; got "150%"`,
+        },
+        {
+            what: "an instance category in capitals",
+            set: { "karpenter.instanceCategories": ["M"] },
+            error: `${ns}:karpenter.instanceCategories[0] must be an EC2 instance category such as c, m or r; got "M"`,
+        },
+        {
             what: "one system node",
             set: { "nodes.minSize": 1, "nodes.desiredSize": 1 },
             error: `${ns}:nodes.minSize must be >= 2; got 1`,

@@ -180,12 +180,23 @@ export interface NodePoolSettings {
     readonly terminationGracePeriod?: string;
 }
 
-const DURATION = /^([0-9]+(s|m|h))+$/;
-const BUDGET_DURATION = /^((([0-9]+(h|m))|([0-9]+h[0-9]+m))(0s)?)$/;
-const BUDGET_NODES = /^((100|[0-9]{1,2})%|[0-9]+)$/;
-const MEMORY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/;
-const CATEGORY = /^[a-z]+$/;
-const FAMILY = /^[a-z][a-z0-9-]*$/;
+/** The NodePool CRD's patterns (karpenter.sh_nodepools.yaml); the stack config validates with them too. */
+export const NODEPOOL_PATTERNS = {
+    duration: /^([0-9]+(s|m|h))+$/,
+    budgetDuration: /^((([0-9]+(h|m))|([0-9]+h[0-9]+m))(0s)?)$/,
+    budgetNodes: /^((100|[0-9]{1,2})%|[0-9]+)$/,
+    memory: /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/,
+    category: /^[a-z]+$/,
+    family: /^[a-z][a-z0-9-]*$/,
+} as const;
+const {
+    duration: DURATION,
+    budgetDuration: BUDGET_DURATION,
+    budgetNodes: BUDGET_NODES,
+    memory: MEMORY,
+    category: CATEGORY,
+    family: FAMILY,
+} = NODEPOOL_PATTERNS;
 
 /** Why `s` would be rejected by the NodePool CRD (patterns from karpenter.sh_nodepools.yaml) or is unusable. */
 export function nodePoolProblems(s: NodePoolSettings): string[] {
