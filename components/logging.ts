@@ -12,8 +12,25 @@ export const CLOUDWATCH_OBSERVABILITY_ADDON_VERSION = EKS_VERSIONS.addons["amazo
 export const CONTAINER_INSIGHTS_STREAMS = ["application", "dataplane", "host", "performance"] as const;
 export type ContainerInsightsStream = (typeof CONTAINER_INSIGHTS_STREAMS)[number];
 
-/** The add-on's `configurationValues` this program sets: Container Insights metrics and container logs. */
-export const CONTAINER_INSIGHTS_CONFIGURATION = { containerLogs: { enabled: true } } as const;
+/**
+ * The add-on's `configurationValues` this program sets: Container Insights metrics and container
+ * logs, and no Application Signals auto-monitoring.
+ *
+ * From chart 4.8.0 the add-on turns `manager.applicationSignals.autoMonitor.monitorAllServices` on
+ * in commercial regions (aws-observability/helm-charts #240, `_helpers.tpl`
+ * `manager.modify-auto-monitor-config`). Its operator (aws/amazon-cloudwatch-agent-operator v3.6.0,
+ * `pkg/instrumentation/auto/monitor.go`) then annotates every Deployment, StatefulSet and DaemonSet
+ * that a Service selects, outside a short list of system namespaces, for Java, Python, .NET and
+ * Node.js auto-instrumentation whenever its pod template changes; the pod webhook injects init
+ * containers with no securityContext (`pkg/instrumentation/nodejs.go` and siblings), which the
+ * Pod Security "restricted" namespaces of this program reject, so checkout's next rollout would
+ * create no pods. checkout carries its own SDK; the agent's receiver stays on (`agentOtlpEndpoint`).
+ * The CloudWatch user guide ("Opt out of Application Signals") gives this setting for the add-on.
+ */
+export const CONTAINER_INSIGHTS_CONFIGURATION = {
+    containerLogs: { enabled: true },
+    manager: { applicationSignals: { autoMonitor: { monitorAllServices: false } } },
+} as const;
 
 /**
  * The Fluent Bit config files the add-on ships, and the group each one fills on the nodes this

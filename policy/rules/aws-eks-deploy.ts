@@ -9,7 +9,7 @@ import { EKS_KUBERNETES_CALENDAR, supportStatus, utcToday } from "../lib/eks-cal
 import { StackGraph, label } from "../lib/graph";
 import { PolicyKnobs } from "../config";
 import { resourceRule, stackRule } from "../lib/rule";
-import { Rec, UNKNOWN, at, isRecord, show } from "../lib/values";
+import { Rec, UNKNOWN, at, isRecord, jsonDoc, show } from "../lib/values";
 import { EKS_CLUSTER, EKS_COMPONENT, clustersOf } from "./aws-eks";
 
 const ADDON = "aws:eks/addon:Addon";
@@ -319,10 +319,48 @@ export const eksKubernetesVersionSupportEnding = resourceRule({
     },
 });
 
+/** Whether an amazon-cloudwatch-observability configuration keeps Application Signals in its agent. */
+function appSignalsInAgent(doc: unknown): boolean {
+    if (at(doc, "applicationSignals", "enabled") === false) return false;
+    const custom = at(doc, "agent", "config");
+    if (custom === undefined || custom === "default") return true;
+    return (
+        at(custom, "traces", "traces_collected", "application_signals") !== undefined ||
+        at(custom, "logs", "metrics_collected", "application_signals") !== undefined
+    );
+}
+
+export const cloudwatchObservabilityNoAutoInstrumentation = resourceRule({
+    name: "cloudwatch-observability-no-auto-monitor",
+    description:
+        "The amazon-cloudwatch-observability add-on does not auto-instrument every workload behind a Service (Application Signals auto-monitor).",
+    tier: "B",
+    remediation:
+        'set configurationValues {"manager": {"applicationSignals": {"autoMonitor": {"monitorAllServices": false}}}} (or turn Application Signals off), and instrument a workload on purpose with its own SDK or an explicit annotation.',
+    types: ["aws:eks/addon:Addon"],
+    check: (r) => {
+        if (r.props.addonName !== "amazon-cloudwatch-observability") return;
+        const doc = jsonDoc(r.props.configurationValues);
+        if (doc === UNKNOWN) return;
+        if (doc !== undefined && !doc.ok) return r.report(`configurationValues is not JSON: ${doc.error}`);
+        const values = doc?.value ?? {};
+        // The chart turns monitorAllServices on by itself when Application Signals is in the agent
+        // and the region supports it (aws-observability/helm-charts _helpers.tpl
+        // manager.modify-auto-monitor-config, since #240); off otherwise.
+        if (!appSignalsInAgent(values)) return;
+        const v = at(values, "manager", "applicationSignals", "autoMonitor", "monitorAllServices");
+        if (v === UNKNOWN || v === false) return;
+        r.report(
+            `manager.applicationSignals.autoMonitor.monitorAllServices is ${show(v)}: the operator's webhook then annotates every Deployment, StatefulSet and DaemonSet a Service selects (outside its own short list of system namespaces) for Java, Python, .NET and Node.js auto-instrumentation, and injects init containers without a securityContext, which Pod Security "restricted" namespaces reject (aws/amazon-cloudwatch-agent-operator v3.6.0 pkg/instrumentation/auto/monitor.go, pkg/instrumentation/nodejs.go); pods stop being created at the next rollout`,
+        );
+    },
+});
+
 export const eksDeployRules = [
     eksCorednsAfterNodes,
     eksAddonsAfterNodes,
     eksAddonVersionsPinned,
+    cloudwatchObservabilityNoAutoInstrumentation,
     eksAccessEntriesUnique,
     eksPrivateEndpointRunnerPath,
     eksKubernetesVersionSupported,

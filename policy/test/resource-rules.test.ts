@@ -75,6 +75,13 @@ function setRule(p: Props, index: number, selection: Record<string, unknown>): v
     doc.rules[index].selection = { ...doc.rules[index].selection, ...selection };
     p.policy = JSON.stringify(doc);
 }
+/** Makes the add-on fixture amazon-cloudwatch-observability with `values` as its configuration. */
+function cloudwatchAddon(p: Props, values: unknown): void {
+    set(p, "addonName", "amazon-cloudwatch-observability");
+    set(p, "addonVersion", "v6.4.0-eksbuild.1");
+    if (values === undefined) del(p, "configurationValues");
+    else set(p, "configurationValues", JSON.stringify(values));
+}
 const LOGS = "aws:cloudwatch/logGroup:LogGroup";
 const ROLE = "aws:iam/role:Role";
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
@@ -405,6 +412,71 @@ const TABLE: readonly RuleTable[] = [
                     set(p, "skipDefaultNodeGroup", false);
                 },
             },
+        ],
+    },
+    {
+        rule: deploy.cloudwatchObservabilityNoAutoInstrumentation,
+        fail: [
+            {
+                type: ADDON,
+                why: "the add-on with only Container Insights settings (monitorAllServices left to the chart: on)",
+                mutate: (p) => cloudwatchAddon(p, { containerLogs: { enabled: true } }),
+                expect: /monitorAllServices is \(not set\): the operator's webhook then annotates every Deployment/,
+            },
+            {
+                type: ADDON,
+                why: "no configuration at all",
+                mutate: (p) => cloudwatchAddon(p, undefined),
+            },
+            {
+                type: ADDON,
+                why: "auto-monitor explicitly on",
+                mutate: (p) =>
+                    cloudwatchAddon(p, {
+                        manager: { applicationSignals: { autoMonitor: { monitorAllServices: true } } },
+                    }),
+                expect: /monitorAllServices is true/,
+            },
+            {
+                type: ADDON,
+                why: "a custom agent config that keeps Application Signals",
+                mutate: (p) =>
+                    cloudwatchAddon(p, {
+                        agent: { config: { traces: { traces_collected: { application_signals: {} } } } },
+                    }),
+            },
+            {
+                type: ADDON,
+                why: "not JSON",
+                mutate: (p) => {
+                    cloudwatchAddon(p, undefined);
+                    set(p, "configurationValues", "monitorAllServices=false");
+                },
+                expect: /not JSON/,
+            },
+        ],
+        pass: [
+            {
+                type: ADDON,
+                why: "auto-monitor off (what the program sets)",
+                mutate: (p) =>
+                    cloudwatchAddon(p, {
+                        containerLogs: { enabled: true },
+                        manager: { applicationSignals: { autoMonitor: { monitorAllServices: false } } },
+                    }),
+            },
+            {
+                type: ADDON,
+                why: "Application Signals off (the chart then turns auto-monitor off)",
+                mutate: (p) => cloudwatchAddon(p, { applicationSignals: { enabled: false } }),
+            },
+            {
+                type: ADDON,
+                why: "a custom agent config without Application Signals",
+                mutate: (p) =>
+                    cloudwatchAddon(p, { agent: { config: { logs: { metrics_collected: { kubernetes: {} } } } } }),
+            },
+            { type: ADDON, why: "another add-on (vpc-cni)", mutate: () => undefined },
         ],
     },
     {
