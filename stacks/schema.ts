@@ -377,11 +377,9 @@ export const SCHEMA = {
         instanceCategories: list(
             z
                 .array(
-                    z
-                        .string()
-                        .regex(NODEPOOL_PATTERNS.category, {
-                            error: "must be an EC2 instance category such as c, m or r",
-                        }),
+                    z.string().regex(NODEPOOL_PATTERNS.category, {
+                        error: "must be an EC2 instance category such as c, m or r",
+                    }),
                     {
                         error: "must be a list of instance categories",
                     },
