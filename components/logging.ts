@@ -16,8 +16,9 @@ export type ContainerInsightsStream = (typeof CONTAINER_INSIGHTS_STREAMS)[number
  * The add-on's `configurationValues` this program sets: Container Insights metrics and container
  * logs, and no Application Signals auto-monitoring.
  *
- * From chart 4.8.0 the add-on turns `manager.applicationSignals.autoMonitor.monitorAllServices` on
- * in commercial regions (aws-observability/helm-charts #240, `_helpers.tpl`
+ * From add-on 5.0.0 `manager.applicationSignals.autoMonitor.monitorAllServices` is on by default
+ * in commercial regions (AWS "What's New", February 2026, default application performance
+ * monitoring for EKS; aws-observability/helm-charts #240, `_helpers.tpl`
  * `manager.modify-auto-monitor-config`). Its operator (aws/amazon-cloudwatch-agent-operator v3.6.0,
  * `pkg/instrumentation/auto/monitor.go`) then annotates every Deployment, StatefulSet and DaemonSet
  * that a Service selects, outside a short list of system namespaces, for Java, Python, .NET and
