@@ -19,13 +19,19 @@ import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 
 import type { Config } from "./config";
 
+/** How long the exit waits for the last spans to be exported. */
+export const FINAL_EXPORT_TIMEOUT_MS = 2000;
+
 /** Instrumentation scope of every span this service makes. */
 export const TRACER_NAME = "checkout-service";
 
 export interface Tracing {
     readonly enabled: boolean;
     readonly tracer: Tracer;
-    /** Exports what is buffered, then stops. Call once the server has drained. */
+    /**
+     * Exports what is buffered, then stops; rejects when the export takes longer than
+     * FINAL_EXPORT_TIMEOUT_MS (the spans are dropped). Call once the server has drained.
+     */
     shutdown(): Promise<void>;
 }
 
@@ -54,11 +60,21 @@ export function startTracing(config: Pick<Config, "serviceName" | "otlpEndpoint"
         enabled: true,
         tracer: provider.getTracer(TRACER_NAME),
         shutdown: async () => {
-            await provider.shutdown();
+            // The agent is on the pod's own node and answers in milliseconds. When it does not answer
+            // at all, the exporter would retry for its whole 10 s timeout and hold up the pod's exit
+            // (and the rollout) for spans that are lost anyway; give the final export this long.
+            let timer: NodeJS.Timeout | undefined;
+            const gaveUp = new Promise<"gave up">((resolve) => {
+                timer = setTimeout(() => resolve("gave up"), FINAL_EXPORT_TIMEOUT_MS);
+            });
+            const outcome = await Promise.race([provider.shutdown().then(() => "exported" as const), gaveUp]);
+            clearTimeout(timer);
             // Leave the process as found (tests start and stop tracing several times).
             trace.disable();
             context.disable();
             propagation.disable();
+            if (outcome === "gave up")
+                throw new Error(`the final export did not finish within ${FINAL_EXPORT_TIMEOUT_MS} ms`);
         },
     };
 }

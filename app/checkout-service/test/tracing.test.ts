@@ -9,6 +9,7 @@ import * as http from "node:http";
 import * as net from "node:net";
 import * as path from "node:path";
 
+import { FINAL_EXPORT_TIMEOUT_MS } from "../src/tracing";
 import { postCheckout, request, killedAfterEach, freePort } from "./helpers";
 
 const appDir = path.resolve(__dirname, "..");
@@ -214,6 +215,29 @@ describe("tracing (OTLP/HTTP export from the real entrypoint)", function () {
             assert.equal(service.logs().find((l) => l.msg === "request")?.trace_id, traceId);
         } finally {
             await receiver.close();
+        }
+    });
+
+    it("gives up the final export when the receiver never answers, says so, and still exits 0", async () => {
+        // Accepts connections and never answers: the exporter alone would retry for its 10 s timeout
+        // and then drop the batch without a word.
+        const sockets: net.Socket[] = [];
+        const silent = net.createServer((socket) => void sockets.push(socket));
+        await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+        try {
+            const { port } = silent.address() as net.AddressInfo;
+            const service = await runService({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` });
+            assert.equal((await postCheckout(service.port, ORDER)).status, 201);
+            assert.equal(await service.stop(), 0);
+            const warning = service.logs().find((l) => l.msg === "tracing: final export failed");
+            assert.equal(
+                (warning?.err as { message?: string } | undefined)?.message,
+                `the final export did not finish within ${FINAL_EXPORT_TIMEOUT_MS} ms`,
+            );
+            assert.ok(sockets.length > 0, "the exporter never connected");
+        } finally {
+            sockets.forEach((s) => s.destroy());
+            await new Promise<void>((resolve) => silent.close(() => resolve()));
         }
     });
 
