@@ -30,7 +30,7 @@ export interface Tracing {
     readonly tracer: Tracer;
     /**
      * Exports what is buffered, then stops; rejects when the export takes longer than
-     * FINAL_EXPORT_TIMEOUT_MS (the spans are dropped). Call once the server has drained.
+     * `finalExportTimeoutMs` (the spans are dropped). Call once the server has drained.
      */
     shutdown(): Promise<void>;
 }
@@ -40,7 +40,10 @@ export interface Tracing {
  * when `config.otlpEndpoint` is set; otherwise returns the API's no-op tracer, whose spans have
  * invalid ids, so logs carry no trace fields and nothing is sent.
  */
-export function startTracing(config: Pick<Config, "serviceName" | "otlpEndpoint">): Tracing {
+export function startTracing(
+    config: Pick<Config, "serviceName" | "otlpEndpoint">,
+    finalExportTimeoutMs: number = FINAL_EXPORT_TIMEOUT_MS,
+): Tracing {
     if (config.otlpEndpoint === undefined) {
         return { enabled: false, tracer: trace.getTracer(TRACER_NAME), shutdown: async () => undefined };
     }
@@ -65,7 +68,7 @@ export function startTracing(config: Pick<Config, "serviceName" | "otlpEndpoint"
             // (and the rollout) for spans that are lost anyway; give the final export this long.
             let timer: NodeJS.Timeout | undefined;
             const gaveUp = new Promise<"gave up">((resolve) => {
-                timer = setTimeout(() => resolve("gave up"), FINAL_EXPORT_TIMEOUT_MS);
+                timer = setTimeout(() => resolve("gave up"), finalExportTimeoutMs);
             });
             const outcome = await Promise.race([provider.shutdown().then(() => "exported" as const), gaveUp]);
             clearTimeout(timer);
@@ -74,7 +77,7 @@ export function startTracing(config: Pick<Config, "serviceName" | "otlpEndpoint"
             context.disable();
             propagation.disable();
             if (outcome === "gave up")
-                throw new Error(`the final export did not finish within ${FINAL_EXPORT_TIMEOUT_MS} ms`);
+                throw new Error(`the final export did not finish within ${finalExportTimeoutMs} ms`);
         },
     };
 }
