@@ -378,15 +378,22 @@ function allowsPort(rule: unknown, port: number): boolean | Unknown {
     });
 }
 
-/** How an egress peer reaches pods of `ns`: by selector, only by address, or not at all. */
-function peerReaches(peer: unknown, ns: string, own: string): "selector" | "address" | "no" {
+/**
+ * Whether an egress peer lets a pod reach a Service of `ns` as the VPC CNI policy agent sees it:
+ * a selector peer for that namespace does, and so does every address (it includes the ClusterIPs);
+ * any narrower address block is assumed not to (the service CIDR is not in the pod's view).
+ */
+function peerReaches(peer: unknown, ns: string, own: string): "allowed" | "narrower block" | "no" {
     if (!isRecord(peer)) return "no";
-    if (peer.ipBlock !== undefined) return "address";
+    if (peer.ipBlock !== undefined) {
+        const cidr = at(peer.ipBlock, "cidr");
+        return cidr === UNKNOWN || (typeof cidr === "string" && isAnywhere(cidr)) ? "allowed" : "narrower block";
+    }
     const nsSel = peer.namespaceSelector;
-    if (nsSel === undefined) return peer.podSelector !== undefined && ns === own ? "selector" : "no";
-    if (isEmptySelector(nsSel)) return "selector";
+    if (nsSel === undefined) return peer.podSelector !== undefined && ns === own ? "allowed" : "no";
+    if (isEmptySelector(nsSel)) return "allowed";
     const m = selectorMatches(nsSel, { "kubernetes.io/metadata.name": ns });
-    return m === true || m === UNKNOWN ? "selector" : "no";
+    return m === true || m === UNKNOWN ? "allowed" : "no";
 }
 
 export const k8sEgressToClusterServices = stackRule({
@@ -450,8 +457,8 @@ export const k8sEgressToClusterServices = stackRule({
                     }
                     for (const peer of peers) {
                         const how = peerReaches(peer, target.namespace, ns);
-                        if (how === "selector") allowed = true;
-                        if (how === "address") byAddress = true;
+                        if (how === "allowed") allowed = true;
+                        if (how === "narrower block") byAddress = true;
                     }
                 }
                 if (allowed) continue;

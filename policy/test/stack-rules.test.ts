@@ -733,6 +733,13 @@ const TABLE: readonly StackTable[] = [
                 ),
             },
             {
+                why: "every address on the port (it includes the ClusterIPs)",
+                change: chain(
+                    withEnv("http://cloudwatch-agent.amazon-cloudwatch.svc:4316"),
+                    egressTo([{ ipBlock: { cidr: "0.0.0.0/0" } }], [{ port: 4316, protocol: "TCP" }]),
+                ),
+            },
+            {
                 why: "a two-label host that is no namespace of the cluster (an outside name)",
                 change: withEnv("https://payments.example:8443"),
             },
