@@ -130,12 +130,14 @@ export async function runWithMocks(
 ): Promise<ProgramRun> {
     if (running) throw new Error("runWithMocks: another run is in progress");
     running = true;
-    // The SDK formats a full stack trace for every resource it registers (its source position);
-    // through ts-node's source-map hook that is ~40% of a run. V8 formats a trace lazily, when
-    // `.stack` is first read, so errors the program throws and anyone reads after the run are
-    // still source-mapped: only the SDK's own per-resource traces skip the mapping.
+    // The SDK formats a full stack trace for every promise it makes while registering a resource
+    // (@pulumi/pulumi runtime/debuggable.js, debuggablePromise: `new Error().stack`, kept only for
+    // its promise-leak report); through ts-node's source-map hook that was ~40% of a run, and
+    // Node's own formatter still 15% of the test suite's CPU. During a run a trace is formatted as
+    // its first line only. V8 formats a trace lazily, when `.stack` is first read, so errors the
+    // program throws and anyone reads after the run keep their full, source-mapped trace.
     const prepareStackTrace = Error.prepareStackTrace;
-    (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
+    Error.prepareStackTrace = (err: Error) => `${err.name}: ${err.message}`;
     try {
         const recorded: RecordedResource[] = [];
         lastRecorded = recorded;
