@@ -13,7 +13,7 @@ import {
     stackFromYaml,
     validateAndApplyProjectConfig,
 } from "./cli-config";
-import { GoYamlError, parseGoYaml } from "../stacks/go-yaml";
+import { GoValue, GoYamlError, parseGoYaml } from "../stacks/go-yaml";
 
 /** The repository root (where Pulumi.yaml lives). */
 export const REPO_ROOT = path.resolve(__dirname, "..");
@@ -34,11 +34,25 @@ function rethrow(e: unknown, file?: string): never {
     throw e;
 }
 
+/**
+ * A file's decoded YAML, by its text. The tests and the synth run the program dozens of times,
+ * each run reading Pulumi.yaml (its generated config block is most of the parse) and a stack file;
+ * the decoded values are only read, never changed, so one decode per distinct text does.
+ */
+const decodedByText = new Map<string, GoValue>();
+function decoded(text: string): GoValue {
+    if (!decodedByText.has(text)) {
+        if (decodedByText.size >= 64) decodedByText.clear();
+        decodedByText.set(text, parseGoYaml(text).value);
+    }
+    return decodedByText.get(text) as GoValue;
+}
+
 /** Pulumi.yaml as the CLI reads it: name and config declarations (shorthands expanded, defaults type-checked). */
 export function readProject(root = REPO_ROOT): Project {
     const text = fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8");
     try {
-        return projectFromYaml(parseGoYaml(text).value);
+        return projectFromYaml(decoded(text));
     } catch (e) {
         rethrow(e, "Pulumi.yaml");
     }
@@ -108,7 +122,7 @@ export function stackConfigFromText(
     let config: ConfigMap;
     let warnings: string[];
     try {
-        ({ config, warnings } = stackFromYaml(project, parseGoYaml(text).value));
+        ({ config, warnings } = stackFromYaml(project, decoded(text)));
         for (const [key, value] of Object.entries(opts.overrides ?? {})) setPath(config, project.name, key, value);
         validateAndApplyProjectConfig(stack, project, config, decrypt);
     } catch (e) {

@@ -84,7 +84,14 @@ export interface Violation {
     message: string;
 }
 
-class NotApplicable extends Error {}
+/**
+ * What `notApplicable` throws: a marker, not an Error. Every resource rule calls it for every
+ * resource of another type, thousands of times per stack, and an Error would capture a stack
+ * trace each time.
+ */
+class NotApplicable {
+    constructor(readonly reason: string) {}
+}
 
 function notApplicable(reason?: string): never {
     throw new NotApplicable(reason ?? "not applicable");
@@ -158,12 +165,26 @@ function* plan(
     const stackTags = options.stackTags ?? new Map<string, string>();
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
 
+    // Converted once per run, not once per rule: rules only read what they are given, and every
+    // rule sees every resource (about a hundred conversions of each otherwise).
+    const converted = new Map<RecordedResource, Record<string, unknown>>();
+    const propsFor = (r: RecordedResource): Record<string, unknown> => {
+        let props = converted.get(r);
+        if (props === undefined) converted.set(r, (props = propsOf(r)));
+        return props;
+    };
+    const providers = new Map<RecordedResource, PolicyProviderResource | undefined>();
     const providerOf = (r: RecordedResource): PolicyProviderResource | undefined => {
-        if (!r.provider) return undefined;
-        const urn = providerUrn(r.provider, r.type);
-        const rec = byUrn.get(urn);
-        const { type, name } = parseUrn(urn);
-        return { type: rec?.type ?? type, name: rec?.name ?? name, urn, props: rec ? propsOf(rec) : {} };
+        if (providers.has(r)) return providers.get(r);
+        let provider: PolicyProviderResource | undefined;
+        if (r.provider) {
+            const urn = providerUrn(r.provider, r.type);
+            const rec = byUrn.get(urn);
+            const { type, name } = parseUrn(urn);
+            provider = { type: rec?.type ?? type, name: rec?.name ?? name, urn, props: rec ? propsFor(rec) : {} };
+        }
+        providers.set(r, provider);
+        return provider;
     };
 
     for (const policy of policies) {
@@ -181,7 +202,7 @@ function* plan(
                 const provider = providerOf(r);
                 objects.set(r.urn, {
                     type: r.type,
-                    props: propsOf(r),
+                    props: propsFor(r),
                     urn: r.urn,
                     name: r.name,
                     opts: optionsOf(r),
@@ -189,7 +210,7 @@ function* plan(
                     dependencies: [],
                     propertyDependencies: {},
                     isType: (cls) => isTypeOf(r.type, cls),
-                    asType: (cls) => (isTypeOf(r.type, cls) ? (propsOf(r) as never) : undefined),
+                    asType: (cls) => (isTypeOf(r.type, cls) ? (propsFor(r) as never) : undefined),
                 });
             }
             const resolve = (urns: readonly string[]) =>
@@ -212,7 +233,7 @@ function* plan(
 
         for (const r of resources) {
             const provider = providerOf(r);
-            const props = propsOf(r);
+            const props = propsFor(r);
             const args: ResourceValidationArgs = {
                 type: r.type,
                 props,
