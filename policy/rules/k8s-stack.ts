@@ -326,7 +326,7 @@ function clusterNamespaces(g: StackGraph): Set<string> {
     for (const r of g.ofType("aws:eks/addon:Addon")) add(ADDON_NAMESPACES[String(at(g.props(r), "addonName"))]);
     for (const r of g.resources) {
         if (!r.type.startsWith("kubernetes:") || r.type.startsWith("kubernetes:helm.sh/")) continue;
-        add(at(g.props(r), "metadata", "namespace"));
+        add(nsOf(g, r));
     }
     return names;
 }

@@ -32,7 +32,7 @@ import {
     queuePolicyStatements,
 } from "./fixtures";
 import { K8S_PROVIDER, StackFixture, runStackRule, urnOf } from "./helpers";
-import { del, set } from "./paths";
+import { del, get, set } from "./paths";
 import { PULUMI_UNKNOWN_SENTINEL as UNKNOWN_SENTINEL } from "../lib/values";
 
 type Change = (stack: StackFixture[]) => StackFixture[];
@@ -96,14 +96,15 @@ const dependsOn = (key: string, deps: string[]): Change => replace(key, (f) => (
 
 /** Gives checkout's container OTEL_EXPORTER_OTLP_ENDPOINT (or another URL). */
 const withEnv = (url: string): Change =>
-    edit("checkout-deployment", (p) => {
-        const env = (p as { spec: { template: { spec: { containers: { env: unknown[] }[] } } } }).spec.template.spec
-            .containers[0].env;
-        env.push({ name: "OTEL_EXPORTER_OTLP_ENDPOINT", value: url });
-    });
+    edit("checkout-deployment", (p) =>
+        (get(p, "spec.template.spec.containers.0.env") as unknown[]).push({
+            name: "OTEL_EXPORTER_OTLP_ENDPOINT",
+            value: url,
+        }),
+    );
 /** Adds an egress rule to checkout's own NetworkPolicy. */
 const egressTo = (to: unknown[], ports: unknown[]): Change =>
-    edit("checkout-allow", (p) => (p as { spec: { egress: unknown[] } }).spec.egress.push({ to, ports }));
+    edit("checkout-allow", (p) => (get(p, "spec.egress") as unknown[]).push({ to, ports }));
 const agentPeer = {
     namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "amazon-cloudwatch" } },
     podSelector: { matchLabels: { "app.kubernetes.io/component": "amazon-cloudwatch-agent" } },
